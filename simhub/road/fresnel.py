@@ -81,9 +81,9 @@ def fresnel(x: float) -> tuple[float, float]:
 
 
 @numba.njit(cache=True)
-def _fresnel_many(x: npt.NDArray[np.float64]) -> tuple[
-    npt.NDArray[np.float64], npt.NDArray[np.float64]
-]:
+def _fresnel_many(
+    x: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     c = np.empty_like(x)
     s = np.empty_like(x)
     for i in range(x.size):

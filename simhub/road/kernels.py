@@ -33,8 +33,13 @@ _GL_NODES = np.array(
     [-0.9061798459386640, -0.5384693101056831, 0.0, 0.5384693101056831, 0.9061798459386640]
 )
 _GL_WEIGHTS = np.array(
-    [0.2369268850561891, 0.4786286704993665, 0.5688888888888889, 0.4786286704993665,
-     0.2369268850561891]
+    [
+        0.2369268850561891,
+        0.4786286704993665,
+        0.5688888888888889,
+        0.4786286704993665,
+        0.2369268850561891,
+    ]
 )
 
 
@@ -313,7 +318,7 @@ def locate_lane(arrays: RoadArrays, road: int, s: float, t: float) -> tuple[int,
     lane_id = 0
     for k in range(1, count + 1):
         lane_id = side * k
-        inner, outer, _, _ = lane_borders(arrays, road, section, lane_id, s)
+        _inner, outer, _, _ = lane_borders(arrays, road, section, lane_id, s)
         if (t - outer) * side <= 1e-9:
             return lane_id, True
     return lane_id, False

@@ -139,7 +139,7 @@ class RoadLink:
 
 @dataclass(frozen=True)
 class RoadTypeRecord:
-    """``<road><type>`` from ``s``: type (``motorway``, ``town`` ...), speed limit in m/s or None."""
+    """``<road><type>`` from ``s``: type (``motorway``, ``town``), speed limit in m/s or None."""
 
     s: float
     type: str

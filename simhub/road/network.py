@@ -129,8 +129,10 @@ class RoadNetwork:
 
         Rows for a lane that does not exist at ``s`` are NaN.
         """
-        n = _length(lane_id, s, offset) if isinstance(road_id, str) else _length(
-            road_id, lane_id, s, offset
+        n = (
+            _length(lane_id, s, offset)
+            if isinstance(road_id, str)
+            else _length(road_id, lane_id, s, offset)
         )
         roads = self._road_indices(road_id, n)
         lanes = np.ascontiguousarray(np.broadcast_to(np.asarray(lane_id, dtype=np.int64), (n,)))

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from simhub.road.kernels import B, F64, I64, RoadArrays, locate_lane, reference_point, road_extent
+from simhub.road.kernels import F64, I64, B, RoadArrays, locate_lane, reference_point, road_extent
 
 _CANDIDATES = 8
 _SAMPLE_STEP_M = 1.0
@@ -56,7 +56,7 @@ def _sample_roads(arrays: RoadArrays, step: float) -> tuple[F64, F64, F64, I64, 
     total = 0
     for r in range(n_roads):
         for g in range(arrays.road_geom_start[r], arrays.road_geom_start[r + 1]):
-            total += int(math.ceil(arrays.geom_length[g] / step)) + 1
+            total += math.ceil(arrays.geom_length[g] / step) + 1
         total += 1
     xs = np.empty(total)
     ys = np.empty(total)
@@ -66,7 +66,7 @@ def _sample_roads(arrays: RoadArrays, step: float) -> tuple[F64, F64, F64, I64, 
     k = 0
     for r in range(n_roads):
         for g in range(arrays.road_geom_start[r], arrays.road_geom_start[r + 1]):
-            n = int(math.ceil(arrays.geom_length[g] / step))
+            n = math.ceil(arrays.geom_length[g] / step)
             for j in range(n):
                 s = arrays.geom_s[g] + arrays.geom_length[g] * j / n
                 xs[k], ys[k], _, _ = reference_point(arrays, r, s)
@@ -85,8 +85,8 @@ def _sample_roads(arrays: RoadArrays, step: float) -> tuple[F64, F64, F64, I64, 
 
 @numba.njit(cache=True, nogil=True)
 def _cell_range(a: float, b: float, origin: float, h: float, n: int) -> tuple[int, int]:
-    lo = max(int(math.floor((min(a, b) - origin) / h)), 0)
-    hi = min(int(math.floor((max(a, b) - origin) / h)), n - 1)
+    lo = max(math.floor((min(a, b) - origin) / h), 0)
+    hi = min(math.floor((max(a, b) - origin) / h), n - 1)
     return lo, hi
 
 
@@ -120,9 +120,12 @@ def build_projection_table(arrays: RoadArrays) -> ProjectionTable:
     """Sample the reference lines and bucket their segments (call once per network)."""
     xs, ys, ss, roads, margin = _sample_roads(arrays, _SAMPLE_STEP_M)
     same_road = roads[1:] == roads[:-1]
-    x0, y0, s0, seg_road = xs[:-1][same_road], ys[:-1][same_road], ss[:-1][same_road], roads[
-        :-1
-    ][same_road]
+    x0, y0, s0, seg_road = (
+        xs[:-1][same_road],
+        ys[:-1][same_road],
+        ss[:-1][same_road],
+        roads[:-1][same_road],
+    )
     x1, y1, s1 = xs[1:][same_road], ys[1:][same_road], ss[1:][same_road]
     if x0.size == 0:  # only zero-length roads: one degenerate segment per sample
         x0, y0, s0, seg_road, x1, y1, s1 = xs, ys, ss, roads, xs, ys, ss
@@ -136,15 +139,28 @@ def build_projection_table(arrays: RoadArrays) -> ProjectionTable:
     ny = int(height / cell) + 1
     cell_start, cell_items = _fill_grid(x0, y0, x1, y1, ox, oy, cell, nx, ny)
     return ProjectionTable(
-        x0, y0, x1, y1, s0, s1, seg_road, ox, oy, cell, nx, ny, cell_start, cell_items,
+        x0,
+        y0,
+        x1,
+        y1,
+        s0,
+        s1,
+        seg_road,
+        ox,
+        oy,
+        cell,
+        nx,
+        ny,
+        cell_start,
+        cell_items,
         float(margin) + 0.5,
     )
 
 
 @numba.njit(cache=True, nogil=True)
-def _refine(arrays: RoadArrays, road: int, s: float, px: float, py: float) -> tuple[
-    float, float, float, float
-]:
+def _refine(
+    arrays: RoadArrays, road: int, s: float, px: float, py: float
+) -> tuple[float, float, float, float]:
     """Newton on ``s``: returns ``(s, t, distance, along)``; ``along`` ~ 0 when perpendicular."""
     length = arrays.road_length[road]
     along = 0.0
@@ -179,8 +195,8 @@ def _project_one(
     h = table.cell_size
     nx = table.nx
     ny = table.ny
-    ix = int(math.floor((px - table.origin_x) / h))
-    iy = int(math.floor((py - table.origin_y) / h))
+    ix = math.floor((px - table.origin_x) / h)
+    iy = math.floor((py - table.origin_y) / h)
     r0 = max(0, -ix, ix - (nx - 1), -iy, iy - (ny - 1))
     best = np.inf
     for r in range(r0, r0 + max(nx, ny) + 2):

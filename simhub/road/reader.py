@@ -7,6 +7,7 @@ lane heights ...) become ``RoadWarning`` entries, never silent omissions.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,7 +299,7 @@ def _read_road(ctx: _Context, el: Element) -> Road:
 
 
 def _check_sorted(ctx: _Context, el: Element, road_id: str, what: str, values: list[float]) -> None:
-    if any(b < a for a, b in zip(values, values[1:], strict=False)):
+    if any(b < a for a, b in itertools.pairwise(values)):
         ctx.error(el, f"road[{road_id}].{what}", "records must be in ascending s")
 
 
@@ -369,13 +370,18 @@ def _read_geometry(ctx: _Context, el: Element) -> Geometry:
         coeffs = [ctx.number(shape, name) for name in names]
         p_range = ctx.text(shape, "pRange", "normalized")
         if p_range not in ("arcLength", "normalized"):
-            ctx.error(shape, "<paramPoly3>@pRange", f"got {p_range!r}; allowed: arcLength, normalized")
+            ctx.error(
+                shape, "<paramPoly3>@pRange", f"got {p_range!r}; allowed: arcLength, normalized"
+            )
         normalized = 1.0 if p_range == "normalized" else 0.0
         return Geometry(
             s, x, y, heading, length, GeometryKind.PARAM_POLY3, (*coeffs, normalized), line
         )
-    ctx.error(shape, "<geometry>", f"unknown geometry <{tag}>; allowed: line, arc, spiral, "
-              "poly3, paramPoly3")
+    ctx.error(
+        shape,
+        "<geometry>",
+        f"unknown geometry <{tag}>; allowed: line, arc, spiral, poly3, paramPoly3",
+    )
     return Geometry(s, x, y, heading, length, GeometryKind.LINE, (), line)
 
 
@@ -393,13 +399,15 @@ def _read_section(ctx: _Context, el: Element) -> LaneSection:
                 continue
             lane = _read_lane(ctx, lane_el)
             sign = {"left": 1, "center": 0, "right": -1}[side_tag]
-            if (sign == 0 and lane.id != 0) or lane.id * sign <= 0 and sign != 0:
-                ctx.error(lane_el, "<lane>@id", f"lane id {lane.id} does not belong in <{side_tag}>")
+            if (sign == 0 and lane.id != 0) or (lane.id * sign <= 0 and sign != 0):
+                ctx.error(
+                    lane_el, "<lane>@id", f"lane id {lane.id} does not belong in <{side_tag}>"
+                )
             lanes.append(lane)
     lanes.sort(key=lambda lane: -lane.id)
     ids = [lane.id for lane in lanes]
     left = sorted(i for i in ids if i > 0)
-    right = sorted((-i for i in ids if i < 0))
+    right = sorted(-i for i in ids if i < 0)
     if 0 not in ids:
         ctx.error(el, "<laneSection>", "a lane section needs a <center> lane with id 0")
     if left != list(range(1, len(left) + 1)) or right != list(range(1, len(right) + 1)):
@@ -490,7 +498,9 @@ def _read_junction(ctx: _Context, el: Element) -> Junction:
             )
             contact = ctx.text(child, "contactPoint", "start")
             if contact not in ("start", "end"):
-                ctx.error(child, "<connection>@contactPoint", f"got {contact!r}; allowed: start, end")
+                ctx.error(
+                    child, "<connection>@contactPoint", f"got {contact!r}; allowed: start, end"
+                )
             connections.append(
                 Connection(
                     id=ctx.text(child, "id"),
@@ -519,7 +529,9 @@ def _check_references(ctx: _Context, roads: list[Road], junctions: list[Junction
     for road in roads:
         if road.id in seen:
             ctx.violations.append(
-                FieldViolation(f"{ctx.source}:{road.line}:road@id", f"duplicate road id {road.id!r}")
+                FieldViolation(
+                    f"{ctx.source}:{road.line}:road@id", f"duplicate road id {road.id!r}"
+                )
             )
         seen.add(road.id)
         for link in (road.predecessor, road.successor):

@@ -50,8 +50,10 @@ class Topology:
             for connection in junction.connections:
                 incoming = roads[connection.incoming_road]
                 for end, link in (("start", incoming.predecessor), ("end", incoming.successor)):
-                    if link is not None and link.element_id == junction.id and (
-                        link.element_type == "junction"
+                    if (
+                        link is not None
+                        and link.element_id == junction.id
+                        and (link.element_type == "junction")
                     ):
                         target = (connection.connecting_road, connection.contact_point)
                         self._edge((incoming.id, end), target, 0.0)
@@ -66,9 +68,9 @@ class Topology:
         except KeyError:
             raise NotFound(f"road {road_id!r} is not in this network") from None
 
-    def lane_neighbours(self, road_id: str, lane_id: int, section: int, forward: bool) -> tuple[
-        LaneRef, ...
-    ]:
+    def lane_neighbours(
+        self, road_id: str, lane_id: int, section: int, forward: bool
+    ) -> tuple[LaneRef, ...]:
         """Lanes continuing ``lane_id`` of ``section`` forward (successors) or backward."""
         road = self.road(road_id)
         if not 0 <= section < len(road.lane_sections):
