@@ -1,0 +1,3 @@
+from simhub.cli import app
+
+app(prog_name="simhub")

@@ -1,0 +1,1 @@
+"""Organisations, users, roles and API tokens; ``authenticate`` turns a token into a caller."""

@@ -1,0 +1,123 @@
+"""Identity use cases over the ``IdentityRepository`` port."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from simhub.errors import Conflict, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
+from simhub.identity.model import ApiToken, IssuedToken, Organisation, Principal, Role, User
+from simhub.identity.tokens import hash_secret, new_id, new_token, same_hash, token_id_of
+
+
+class IdentityRepository(Protocol):
+    """Port: where organisations, users and tokens are kept (``simhub.storage`` implements it)."""
+
+    def add_organisation(self, organisation: Organisation) -> None: ...
+    def organisation_by_name(self, name: str) -> Organisation | None: ...
+    def get_organisation(self, organisation_id: str) -> Organisation | None: ...
+    def list_organisations(self) -> list[Organisation]: ...
+    def add_user(self, user: User) -> None: ...
+    def get_user(self, user_id: str) -> User | None: ...
+    def add_token(self, token: ApiToken) -> None: ...
+    def get_token(self, token_id: str) -> ApiToken | None: ...
+    def revoke_token(self, token_id: str, at: datetime) -> None: ...
+
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class IdentityService:
+    def __init__(self, repository: IdentityRepository, clock: Clock = utc_now) -> None:
+        self._repo = repository
+        self._clock = clock
+
+    def create_organisation(self, name: str) -> Organisation:
+        name = name.strip()
+        if not name:
+            raise InvalidArgument("organisation name must not be empty")
+        if self._repo.organisation_by_name(name) is not None:
+            raise Conflict(f"an organisation named {name!r} exists already")
+        org = Organisation(id=new_id("org"), name=name, created_at=self._clock())
+        self._repo.add_organisation(org)
+        return org
+
+    def has_organisation(self, name: str) -> bool:
+        return self._repo.organisation_by_name(name.strip()) is not None
+
+    def find_organisation(self, name_or_id: str) -> Organisation:
+        org = self._repo.get_organisation(name_or_id) or self._repo.organisation_by_name(name_or_id)
+        if org is None:
+            raise NotFound(f"no organisation with id or name {name_or_id!r}")
+        return org
+
+    def organisations(self) -> list[Organisation]:
+        return self._repo.list_organisations()
+
+    def create_user(self, organisation_id: str, name: str, role: Role) -> User:
+        if self._repo.get_organisation(organisation_id) is None:
+            raise NotFound(f"no organisation with id {organisation_id!r}")
+        user = User(
+            id=new_id("usr"),
+            organisation_id=organisation_id,
+            name=name,
+            role=role,
+            created_at=self._clock(),
+        )
+        self._repo.add_user(user)
+        return user
+
+    def issue_token(self, user_id: str, valid_for: timedelta | None = None) -> IssuedToken:
+        """Issue a token for *user_id*; it expires after *valid_for* (None: never)."""
+        if self._repo.get_user(user_id) is None:
+            raise NotFound(f"no user with id {user_id!r}")
+        if valid_for is not None and valid_for <= timedelta(0):
+            raise InvalidArgument(f"token lifetime must be positive, found {valid_for}")
+        now = self._clock()
+        token_id = new_id("tok")
+        secret = new_token(token_id)
+        token = ApiToken(
+            id=token_id,
+            user_id=user_id,
+            secret_sha256=hash_secret(secret),
+            created_at=now,
+            expires_at=None if valid_for is None else now + valid_for,
+            revoked_at=None,
+        )
+        self._repo.add_token(token)
+        return IssuedToken(token=token, secret=secret)
+
+    def revoke_token(self, token_id: str) -> None:
+        if self._repo.get_token(token_id) is None:
+            raise NotFound(f"no token with id {token_id!r}")
+        self._repo.revoke_token(token_id, self._clock())
+
+    def authenticate(self, bearer: str) -> Principal:
+        """The caller a token stands for; ``Unauthenticated`` for anything not currently valid."""
+        token_id = token_id_of(bearer)
+        stored = self._repo.get_token(token_id) if token_id else None
+        if stored is None or not same_hash(stored.secret_sha256, hash_secret(bearer)):
+            raise Unauthenticated("invalid API token")
+        now = self._clock()
+        if stored.revoked_at is not None:
+            raise Unauthenticated(f"API token {stored.id} was revoked")
+        if not stored.usable_at(now):
+            raise Unauthenticated(f"API token {stored.id} expired at {stored.expires_at}")
+        user = self._repo.get_user(stored.user_id)
+        if user is None:
+            raise Unauthenticated("API token's user no longer exists")
+        return Principal(
+            user_id=user.id, organisation_id=user.organisation_id, role=user.role, token_id=stored.id
+        )
+
+
+def require_role(principal: Principal, *allowed: Role) -> None:
+    """Raise ``PermissionDenied`` unless the caller has one of *allowed*."""
+    if principal.role not in allowed:
+        names = ", ".join(r.value for r in allowed)
+        raise PermissionDenied(f"role {principal.role.value!r} may not do this; allowed: {names}")

@@ -1,0 +1,126 @@
+"""Authentication interceptor and the per-call caller.
+
+Every method except health and reflection needs ``authorization: Bearer <token>``. The
+interceptor wraps each handler: it resolves the token (a database read, off the event loop),
+puts the ``Principal`` into a context variable that the servicers read with
+``current_principal()``, turns ``SimhubError`` into a status with rich details, logs one line
+per call, and answers INTERNAL (and logs the traceback) for anything unexpected.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from simhub.errors import SimhubError, Unauthenticated
+from simhub.identity.model import Principal
+from simhub.identity.service import IdentityService
+from simhub.rpc.blocking import Blocking
+from simhub.rpc.errors import code_of, to_grpc_status
+
+log = logging.getLogger("simhub.rpc")
+
+OPEN_METHOD_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+_principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("simhub_principal")
+
+
+def current_principal() -> Principal:
+    """The caller of the RPC being served (set by ``AuthInterceptor``)."""
+    return _principal.get()
+
+
+def _bearer(context: grpc.aio.ServicerContext) -> str:
+    for key, value in context.invocation_metadata() or ():
+        if key == "authorization":
+            scheme, _, token = str(value).partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthenticated("authorization metadata must read 'Bearer <token>'")
+            return token.strip()
+    raise Unauthenticated("missing 'authorization: Bearer <token>' metadata")
+
+
+class AuthInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, identity: IdentityService, blocking: Blocking) -> None:
+        self._identity = identity
+        self._blocking = blocking
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        method: str = handler_call_details.method
+        if handler is None or method.startswith(OPEN_METHOD_PREFIXES):
+            return handler
+        return _wrap(handler, method, self._authenticate)
+
+    async def _authenticate(self, context: grpc.aio.ServicerContext) -> Principal:
+        token = _bearer(context)
+        return await self._blocking.run(self._identity.authenticate, token)
+
+
+Authenticate = Callable[[grpc.aio.ServicerContext], Awaitable[Principal]]
+
+
+async def _fail(context: grpc.aio.ServicerContext, method: str, error: SimhubError) -> None:
+    status = to_grpc_status(error)
+    log.info("rpc failed", extra={"method": method, "code": code_of(error).name, "error": error.message})
+    await context.abort(status.code, status.details, status.trailing_metadata)
+
+
+def _wrap(handler: grpc.RpcMethodHandler, method: str, authenticate: Authenticate) -> grpc.RpcMethodHandler:
+    async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        started = time.perf_counter()
+        reset = None
+        try:
+            reset = _principal.set(await authenticate(context))
+            response = await inner_unary(request, context)
+            _log_ok(method, started)
+            return response
+        except SimhubError as error:
+            await _fail(context, method, error)
+        except Exception:
+            if context.code() not in (None, grpc.StatusCode.OK):
+                raise  # an abort the servicer chose
+            log.exception("rpc crashed", extra={"method": method})
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error; see the server log")
+        finally:
+            if reset is not None:
+                _principal.reset(reset)
+
+    async def streaming(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        started = time.perf_counter()
+        try:
+            _principal.set(await authenticate(context))
+            async for item in inner_stream(request, context):
+                yield item
+            _log_ok(method, started)
+        except SimhubError as error:
+            await _fail(context, method, error)
+
+    kwargs = {
+        "request_deserializer": handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
+    if handler.unary_unary:
+        inner_unary = handler.unary_unary
+        return grpc.unary_unary_rpc_method_handler(unary, **kwargs)
+    if handler.stream_unary:
+        inner_unary = handler.stream_unary
+        return grpc.stream_unary_rpc_method_handler(unary, **kwargs)
+    if handler.unary_stream:
+        inner_stream = handler.unary_stream
+        return grpc.unary_stream_rpc_method_handler(streaming, **kwargs)
+    inner_stream = handler.stream_stream
+    return grpc.stream_stream_rpc_method_handler(streaming, **kwargs)
+
+
+def _log_ok(method: str, started: float) -> None:
+    log.info("rpc ok", extra={"method": method, "ms": round((time.perf_counter() - started) * 1e3, 3)})

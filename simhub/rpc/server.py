@@ -1,0 +1,73 @@
+"""The grpc.aio server: our services behind the auth interceptor, health and reflection.
+
+``serve`` runs until SIGINT or SIGTERM, then marks every service NOT_SERVING, lets in-flight
+calls finish within the grace period and returns (the process exits 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from simhub._proto.simhub.v1 import facility_pb2, facility_pb2_grpc
+from simhub.app import App, utc_now
+from simhub.rpc.auth import AuthInterceptor
+from simhub.rpc.blocking import Blocking
+from simhub.rpc.facility import FacilityServicer
+
+log = logging.getLogger("simhub.rpc")
+
+SERVICE_NAMES = (facility_pb2.DESCRIPTOR.services_by_name["FacilityService"].full_name,)
+
+
+class RpcServer:
+    """One gRPC server bound to ``host:port`` (port 0: a free one, see ``port`` after start)."""
+
+    def __init__(self, app: App, host: str, port: int) -> None:
+        self._blocking = Blocking(app.settings.rpc_workers)
+        self.server = grpc.aio.server(interceptors=[AuthInterceptor(app.identity, self._blocking)])
+        facility_pb2_grpc.add_FacilityServiceServicer_to_server(
+            FacilityServicer(app.facility_service, self._blocking, utc_now), self.server
+        )
+        self.health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server
+        )
+        self.address = f"{host}:{port}"
+        self.port = 0
+
+    async def start(self) -> int:
+        self.port = self.server.add_insecure_port(self.address)
+        if self.port == 0:
+            raise OSError(f"cannot bind the gRPC server to {self.address}")
+        await self.server.start()
+        for name in ("", *SERVICE_NAMES):
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        return self.port
+
+    async def stop(self, grace_s: float) -> None:
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace_s)
+        self._blocking.close()
+
+
+async def serve(app: App) -> None:
+    """Serve until SIGINT/SIGTERM, then shut down gracefully."""
+    settings = app.settings
+    server = RpcServer(app, settings.grpc_host, settings.grpc_port)
+    port = await server.start()
+    log.info("gRPC server listening", extra={"address": f"{settings.grpc_host}:{port}"})
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down", extra={"grace_s": settings.shutdown_grace_s})
+    await server.stop(settings.shutdown_grace_s)
+    log.info("stopped")

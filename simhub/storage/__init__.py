@@ -1,0 +1,1 @@
+"""SQLAlchemy storage: tables, repositories implementing the core's ports, Alembic migrations."""

@@ -1,0 +1,90 @@
+"""The ``simhub`` command as a newcomer runs it: demo load, serve, Ctrl-C/SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+
+from simhub._proto.simhub.v1 import facility_pb2, facility_pb2_grpc
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = re.compile(r"(engineer|operator) \([^)]*\): (shb_\S+)")
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "SIMHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "SIMHUB_GRPC_PORT": "0"}
+
+
+def simhub(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "simhub", *args], cwd=REPO, env=_env(tmp_path),
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_demo_load_prints_tokens_once(tmp_path: Path) -> None:
+    first = simhub(tmp_path, "demo", "load")
+    assert first.returncode == 0, first.stderr
+    tokens = dict(TOKEN.findall(first.stdout))
+    assert set(tokens) == {"engineer", "operator"}
+    second = simhub(tmp_path, "demo", "load")
+    assert second.returncode == 0 and not TOKEN.search(second.stdout)
+    assert "exists already" in second.stdout
+
+
+def test_token_create_and_revoke(tmp_path: Path) -> None:
+    assert simhub(tmp_path, "admin", "org", "create", "Acme").returncode == 0
+    created = simhub(tmp_path, "admin", "token", "create", "--org", "Acme", "--role", "viewer")
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip().startswith("shb_tok_")
+    token_id = re.search(r"token (tok_\w+)", created.stderr)
+    assert token_id
+    assert simhub(tmp_path, "admin", "token", "revoke", token_id.group(1)).returncode == 0
+    missing = simhub(tmp_path, "admin", "token", "create", "--org", "Nobody", "--role", "viewer")
+    assert missing.returncode == 1 and "no organisation" in missing.stderr
+    bad_role = simhub(tmp_path, "admin", "token", "create", "--org", "Acme", "--role", "king")
+    assert bad_role.returncode != 0 and "king" in bad_role.stderr
+
+
+def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    load = simhub(tmp_path, "demo", "load")
+    token = dict(TOKEN.findall(load.stdout))["engineer"]
+    proc = subprocess.Popen([sys.executable, "-m", "simhub", "serve"], cwd=REPO, env=_env(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        port = None
+        deadline = time.monotonic() + 60
+        assert proc.stdout is not None
+        while port is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            match = re.search(r"listening address=127\.0\.0\.1:(\d+)", line)
+            port = int(match.group(1)) if match else None
+        assert port, "server did not report its port"
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = facility_pb2_grpc.FacilityServiceStub(channel)
+            reply = stub.ListCabins(facility_pb2.ListCabinsRequest(), metadata=[("authorization", f"Bearer {token}")])
+            assert len(reply.cabins) == 3
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert "stopped" in proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_malformed_cabin_file_fails_start_with_file_and_key(tmp_path: Path) -> None:
+    cabins = tmp_path / "cabins"
+    cabins.mkdir()
+    for f in (REPO / "cabins").glob("*.toml"):
+        (cabins / f.name).write_text(f.read_text())
+    (cabins / "special.toml").write_text((cabins / "special.toml").read_text().replace("mass_kg = 16000.0", "mass_kg = true"))
+    env = {**_env(tmp_path), "SIMHUB_CABINS_DIR": str(cabins)}
+    result = subprocess.run([sys.executable, "-m", "simhub", "serve"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "special.toml: vehicle.mass_kg" in result.stderr and "Traceback" not in result.stderr
