@@ -91,7 +91,8 @@ def demo_load() -> None:
     if tokens is None:
         console.print(
             f"demo organisation {DEMO_COMPANY!r} exists already; its tokens were printed when it "
-            "was created. New one: [bold]simhub admin token create --org 'Demo Motors' --role engineer[/]"
+            "was created. New one: "
+            "[bold]simhub admin token create --org 'Demo Motors' --role engineer[/]"
         )
     else:
         console.print("[bold]API tokens[/] (shown once; keep them):")
@@ -174,8 +175,41 @@ def facility_cabins() -> None:
     table = Table("id", "name", "class", "model", "mount+unmount min", "fixed-base")
     for c in application.facility_service.cabins():
         table.add_row(
-            c.id, c.name, c.cabin_class.value, c.vehicle.model.value,
-            f"{c.mount_minutes}+{c.unmount_minutes}", "yes" if c.fixed_base_allowed else "no",
+            c.id,
+            c.name,
+            c.cabin_class.value,
+            c.vehicle.model.value,
+            f"{c.mount_minutes}+{c.unmount_minutes}",
+            "yes" if c.fixed_base_allowed else "no",
         )
     console.print(table)
     application.close()
+
+
+@app.command("call")
+def call_rpc(
+    method: Annotated[str, typer.Argument(help="package.Service/Method")] = "",
+    request: Annotated[str, typer.Argument(help="request as JSON")] = "{}",
+    address: Annotated[str, typer.Option(help="server host:port")] = "127.0.0.1:50051",
+    token: Annotated[
+        str | None, typer.Option(envvar="SIMHUB_TOKEN", help="API token (or $SIMHUB_TOKEN)")
+    ] = None,
+    list_services: Annotated[bool, typer.Option("--list", help="list the services")] = False,
+) -> None:
+    """Call any RPC with a JSON request, learning the API by server reflection (like grpcurl)."""
+    import grpc
+
+    from simhub.rpc import reflect_call
+
+    with grpc.insecure_channel(address) as channel:
+        try:
+            if list_services or not method:
+                for name in reflect_call.list_services(channel):
+                    print(name)
+                return
+            print(reflect_call.call(channel, method, request, token))
+        except SimhubError as exc:
+            _fail(exc)
+        except grpc.RpcError as exc:
+            err_console.print(f"[bold red]{exc.code().name}[/]: {escape(exc.details() or '')}")
+            raise typer.Exit(2) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ INTEROP = REPO.parent / "shared" / "interop"
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     server = start_postgres()
+    if server is None and os.environ.get("SIMHUB_REQUIRE_POSTGRES"):
+        pytest.fail("SIMHUB_REQUIRE_POSTGRES is set but no PostgreSQL binaries were found")
     if server is None:
         pytest.skip("no PostgreSQL binaries (initdb, pg_ctl) on this machine; CI installs them")
     try:
@@ -68,7 +71,9 @@ class Tokens:
 def issue(app: App, org: str, role: Role) -> str:
     identity = app.identity
     organisation = (
-        identity.find_organisation(org) if identity.has_organisation(org) else identity.create_organisation(org)
+        identity.find_organisation(org)
+        if identity.has_organisation(org)
+        else identity.create_organisation(org)
     )
     user = identity.create_user(organisation.id, f"{role.value}-{org}", role)
     return identity.issue_token(user.id).secret

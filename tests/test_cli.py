@@ -19,12 +19,22 @@ TOKEN = re.compile(r"(engineer|operator) \([^)]*\): (shb_\S+)")
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "SIMHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "SIMHUB_GRPC_PORT": "0"}
+    return {
+        **os.environ,
+        "SIMHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "SIMHUB_GRPC_PORT": "0",
+    }
 
 
 def simhub(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "simhub", *args], cwd=REPO, env=_env(tmp_path),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "simhub", *args],
+        cwd=REPO,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_demo_load_prints_tokens_once(tmp_path: Path) -> None:
@@ -54,8 +64,14 @@ def test_token_create_and_revoke(tmp_path: Path) -> None:
 def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     load = simhub(tmp_path, "demo", "load")
     token = dict(TOKEN.findall(load.stdout))["engineer"]
-    proc = subprocess.Popen([sys.executable, "-m", "simhub", "serve"], cwd=REPO, env=_env(tmp_path),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simhub", "serve"],
+        cwd=REPO,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         port = None
         deadline = time.monotonic() + 60
@@ -67,8 +83,25 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         assert port, "server did not report its port"
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = facility_pb2_grpc.FacilityServiceStub(channel)
-            reply = stub.ListCabins(facility_pb2.ListCabinsRequest(), metadata=[("authorization", f"Bearer {token}")])
+            reply = stub.ListCabins(
+                facility_pb2.ListCabinsRequest(), metadata=[("authorization", f"Bearer {token}")]
+            )
             assert len(reply.cabins) == 3
+        listed = simhub(tmp_path, "call", "--list", "--address", f"127.0.0.1:{port}")
+        assert "simhub.v1.FacilityService" in listed.stdout.split()
+        address = ("--address", f"127.0.0.1:{port}")
+        cabin = simhub(
+            tmp_path,
+            "call",
+            *address,
+            "--token",
+            token,
+            "simhub.v1.FacilityService/GetCabin",
+            '{"cabinId": "commercial"}',
+        )
+        assert cabin.returncode == 0 and '"VEHICLE_MODEL_KST"' in cabin.stdout
+        anonymous = simhub(tmp_path, "call", *address, "simhub.v1.FacilityService/ListCabins")
+        assert anonymous.returncode == 2 and "UNAUTHENTICATED" in anonymous.stderr
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
         assert "stopped" in proc.stdout.read()
@@ -82,9 +115,17 @@ def test_malformed_cabin_file_fails_start_with_file_and_key(tmp_path: Path) -> N
     cabins.mkdir()
     for f in (REPO / "cabins").glob("*.toml"):
         (cabins / f.name).write_text(f.read_text())
-    (cabins / "special.toml").write_text((cabins / "special.toml").read_text().replace("mass_kg = 16000.0", "mass_kg = true"))
+    (cabins / "special.toml").write_text(
+        (cabins / "special.toml").read_text().replace("mass_kg = 16000.0", "mass_kg = true")
+    )
     env = {**_env(tmp_path), "SIMHUB_CABINS_DIR": str(cabins)}
-    result = subprocess.run([sys.executable, "-m", "simhub", "serve"], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "simhub", "serve"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "special.toml: vehicle.mass_kg" in result.stderr and "Traceback" not in result.stderr

@@ -68,7 +68,9 @@ class _Reader:
         for name, f in fields.items():
             has_default = f.default is not dataclasses.MISSING
             if name not in values and not has_default:
-                self.fail(f"{prefix}{_toml_name(name)}", f"missing; expected {_describe(hints[name])}")
+                self.fail(
+                    f"{prefix}{_toml_name(name)}", f"missing; expected {_describe(hints[name])}"
+                )
         if any(v is _BAD for v in values.values()) or len(values) < sum(
             1 for f in fields.values() if f.default is dataclasses.MISSING
         ):
@@ -144,15 +146,27 @@ def _check_cabin(reader: _Reader, cabin: CabinSpec) -> None:
     for key, low, high in pairs:
         if not low < high:
             reader.fail(f"{key}_min", f"found min {low} >= max {high}; min must be below max")
-    for key, minutes in (("mount_minutes", cabin.mount_minutes), ("unmount_minutes", cabin.unmount_minutes)):
+    for key, minutes in (
+        ("mount_minutes", cabin.mount_minutes),
+        ("unmount_minutes", cabin.unmount_minutes),
+    ):
         if not 0 <= minutes <= 24 * 60:
             reader.fail(key, f"found {minutes}; allowed: 0 to 1440 minutes")
     if (v.model is VehicleModel.KST) != (v.trailer is not None):
-        reader.fail("vehicle.trailer", "a [vehicle.trailer] table is required for model 'kst' and only for it")
+        reader.fail(
+            "vehicle.trailer",
+            "a [vehicle.trailer] table is required for model 'kst' and only for it",
+        )
     if cabin.limits.max_speed_m_s > v.speed_max_m_s:
-        reader.fail("limits.max_speed_m_s", f"found {cabin.limits.max_speed_m_s}; must not exceed vehicle.speed_max_m_s = {v.speed_max_m_s}")
+        reader.fail(
+            "limits.max_speed_m_s",
+            f"found {cabin.limits.max_speed_m_s}; "
+            f"must not exceed vehicle.speed_max_m_s = {v.speed_max_m_s}",
+        )
     if cabin.controls.gearbox not in ("automatic", "manual"):
-        reader.fail("controls.gearbox", f"found {cabin.controls.gearbox!r}; allowed: 'automatic', 'manual'")
+        reader.fail(
+            "controls.gearbox", f"found {cabin.controls.gearbox!r}; allowed: 'automatic', 'manual'"
+        )
 
 
 def load_cabin(path: Path) -> CabinSpec:
@@ -206,18 +220,27 @@ def load_facility(facility_file: Path, cabins_dir: Path) -> Facility:
     bay_ids = [b.id for b in bays]
     for cabin in cabins:
         if cabin.home_bay_id not in bay_ids:
-            errors.append(FieldViolation(
-                f"{cabins_dir / cabin.id}.toml: home_bay",
-                f"found {cabin.home_bay_id!r}; allowed: {', '.join(map(repr, bay_ids))} (the bays of {facility_file.name})",
-            ))
+            errors.append(
+                FieldViolation(
+                    f"{cabins_dir / cabin.id}.toml: home_bay",
+                    f"found {cabin.home_bay_id!r}; allowed: {', '.join(map(repr, bay_ids))} "
+                    f"(the bays of {facility_file.name})",
+                )
+            )
     homes = [c.home_bay_id for c in cabins]
     for bay_id in sorted({h for h in homes if homes.count(h) > 1}):
-        errors.append(FieldViolation(f"{cabins_dir}: home_bay", f"bay {bay_id!r} is the home of more than one cabin"))
+        errors.append(
+            FieldViolation(
+                f"{cabins_dir}: home_bay", f"bay {bay_id!r} is the home of more than one cabin"
+            )
+        )
     if parsed.mounted_cabin and parsed.mounted_cabin not in {c.id for c in cabins}:
-        errors.append(FieldViolation(
-            f"{facility_file}: mounted_cabin",
-            f"found {parsed.mounted_cabin!r}; allowed: {', '.join(repr(c.id) for c in cabins)}",
-        ))
+        errors.append(
+            FieldViolation(
+                f"{facility_file}: mounted_cabin",
+                f"found {parsed.mounted_cabin!r}; allowed: {', '.join(repr(c.id) for c in cabins)}",
+            )
+        )
     if errors:
         raise InvalidArgument("invalid facility description", errors)
     return Facility(
@@ -236,6 +259,7 @@ def _check_time_zone(reader: _Reader, name: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        reader.fail("time_zone", f"found {name!r}; expected an IANA time zone such as 'Europe/Berlin'")
+        reader.fail(
+            "time_zone", f"found {name!r}; expected an IANA time zone such as 'Europe/Berlin'"
+        )
         raise InvalidArgument(f"{reader.path}: invalid facility file", reader.violations) from None
-

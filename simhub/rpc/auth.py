@@ -71,11 +71,15 @@ Authenticate = Callable[[grpc.aio.ServicerContext], Awaitable[Principal]]
 
 async def _fail(context: grpc.aio.ServicerContext, method: str, error: SimhubError) -> None:
     status = to_grpc_status(error)
-    log.info("rpc failed", extra={"method": method, "code": code_of(error).name, "error": error.message})
+    log.info(
+        "rpc failed", extra={"method": method, "code": code_of(error).name, "error": error.message}
+    )
     await context.abort(status.code, status.details, status.trailing_metadata)
 
 
-def _wrap(handler: grpc.RpcMethodHandler, method: str, authenticate: Authenticate) -> grpc.RpcMethodHandler:
+def _wrap(
+    handler: grpc.RpcMethodHandler, method: str, authenticate: Authenticate
+) -> grpc.RpcMethodHandler:
     async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
         started = time.perf_counter()
         reset = None
@@ -123,4 +127,6 @@ def _wrap(handler: grpc.RpcMethodHandler, method: str, authenticate: Authenticat
 
 
 def _log_ok(method: str, started: float) -> None:
-    log.info("rpc ok", extra={"method": method, "ms": round((time.perf_counter() - started) * 1e3, 3)})
+    log.info(
+        "rpc ok", extra={"method": method, "ms": round((time.perf_counter() - started) * 1e3, 3)}
+    )

@@ -28,22 +28,44 @@ def _pack(message: object) -> any_pb2.Any:
 
 def _details(error: errors.SimhubError) -> list[any_pb2.Any]:
     if isinstance(error, errors.InvalidArgument) and error.violations:
-        return [_pack(error_details_pb2.BadRequest(field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-            for v in error.violations
-        ]))]
-    if isinstance(error, errors.QuotaExceeded) and error.violations:
-        return [_pack(error_details_pb2.QuotaFailure(violations=[
-            error_details_pb2.QuotaFailure.Violation(subject=v.subject, description=v.description)
-            for v in error.violations
-        ]))]
-    if isinstance(error, errors.FailedPrecondition) and error.violations:
-        return [_pack(error_details_pb2.PreconditionFailure(violations=[
-            error_details_pb2.PreconditionFailure.Violation(
-                type=v.type, subject=v.subject, description=v.description
+        return [
+            _pack(
+                error_details_pb2.BadRequest(
+                    field_violations=[
+                        error_details_pb2.BadRequest.FieldViolation(
+                            field=v.field, description=v.description
+                        )
+                        for v in error.violations
+                    ]
+                )
             )
-            for v in error.violations
-        ]))]
+        ]
+    if isinstance(error, errors.QuotaExceeded) and error.violations:
+        return [
+            _pack(
+                error_details_pb2.QuotaFailure(
+                    violations=[
+                        error_details_pb2.QuotaFailure.Violation(
+                            subject=v.subject, description=v.description
+                        )
+                        for v in error.violations
+                    ]
+                )
+            )
+        ]
+    if isinstance(error, errors.FailedPrecondition) and error.violations:
+        return [
+            _pack(
+                error_details_pb2.PreconditionFailure(
+                    violations=[
+                        error_details_pb2.PreconditionFailure.Violation(
+                            type=v.type, subject=v.subject, description=v.description
+                        )
+                        for v in error.violations
+                    ]
+                )
+            )
+        ]
     return []
 
 

@@ -71,13 +71,15 @@ def cabin(spec: model.CabinSpec) -> facility_pb2.Cabin:
     )
     if v.trailer is not None:
         t = v.trailer
-        vehicle.trailer.CopyFrom(facility_pb2.TrailerParameters(
-            length_m=t.length_m,
-            width_m=t.width_m,
-            hitch_length_m=t.hitch_length_m,
-            total_length_m=t.total_length_m,
-            wheelbase_m=t.wheelbase_m,
-        ))
+        vehicle.trailer.CopyFrom(
+            facility_pb2.TrailerParameters(
+                length_m=t.length_m,
+                width_m=t.width_m,
+                hitch_length_m=t.hitch_length_m,
+                total_length_m=t.total_length_m,
+                wheelbase_m=t.wheelbase_m,
+            )
+        )
     c = spec.controls
     return facility_pb2.Cabin(
         id=spec.id,
@@ -131,9 +133,14 @@ def facility_state(
             acceleration_m_s2=vector(limits.acceleration_m_s2),
             acceleration_rad_s2=vector(limits.acceleration_rad_s2),
         ),
-        bays=[facility_pb2.Bay(id=b.id, name=b.name, cabin_id=where.get(b.id, "")) for b in facility.bays],
+        bays=[
+            facility_pb2.Bay(id=b.id, name=b.name, cabin_id=where.get(b.id, ""))
+            for b in facility.bays
+        ],
         placements=[
-            facility_pb2.CabinPlacement(cabin_id=p.cabin_id, location=p.location, since=timestamp(p.since))
+            facility_pb2.CabinPlacement(
+                cabin_id=p.cabin_id, location=p.location, since=timestamp(p.since)
+            )
             for p in state.placements
         ],
         time_zone=facility.time_zone,

@@ -14,7 +14,13 @@ def page_size(requested: int) -> int:
     if requested < 0:
         raise InvalidArgument(
             "page_size must not be negative",
-            [FieldViolation("page_size", f"found {requested}; allowed: 0 (default {DEFAULT_PAGE_SIZE}) to {MAX_PAGE_SIZE}")],
+            [
+                FieldViolation(
+                    "page_size",
+                    f"found {requested}; "
+                    f"allowed: 0 (default {DEFAULT_PAGE_SIZE}) to {MAX_PAGE_SIZE}",
+                )
+            ],
         )
     return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
@@ -31,7 +37,11 @@ def decode(token: str, scope: str) -> int:
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidArgument(
             "page_token is not one this method gave out",
-            [FieldViolation("page_token", "pass the next_page_token of the previous response unchanged")],
+            [
+                FieldViolation(
+                    "page_token", "pass the next_page_token of the previous response unchanged"
+                )
+            ],
         ) from exc
 
 

@@ -53,6 +53,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.dialect = make_url(url).get_backend_name()
+        writer: Engine
         if self.dialect == "sqlite":
             self.engine = _sqlite_engine(url)
             writer = self.engine.execution_options(**{_BEGIN: "IMMEDIATE"})
@@ -60,7 +61,9 @@ class Database:
             self.engine = create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
             writer = self.engine
         else:
-            raise ValueError(f"unsupported database {url!r}; use sqlite:/// or postgresql+psycopg://")
+            raise ValueError(
+                f"unsupported database {url!r}; use sqlite:/// or postgresql+psycopg://"
+            )
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(writer, expire_on_commit=False)
 

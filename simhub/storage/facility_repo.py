@@ -50,21 +50,25 @@ class SqlFacilityTransaction:
         for p in placements:
             row = self._s.get(CabinPlacementRow, p.cabin_id)
             if row is None:
-                self._s.add(CabinPlacementRow(cabin_id=p.cabin_id, location=p.location, since=p.since))
+                self._s.add(
+                    CabinPlacementRow(cabin_id=p.cabin_id, location=p.location, since=p.since)
+                )
             else:
                 row.location, row.since = p.location, p.since
 
     def add_changeover(self, c: Changeover) -> None:
-        self._s.add(ChangeoverRow(
-            id=c.id,
-            from_cabin_id=c.from_cabin_id,
-            to_cabin_id=c.to_cabin_id,
-            started_at=c.started_at,
-            completes_at=c.completes_at,
-            duration_minutes=c.duration_minutes,
-            requested_by_user_id=c.requested_by_user_id or None,
-            reason=c.reason,
-        ))
+        self._s.add(
+            ChangeoverRow(
+                id=c.id,
+                from_cabin_id=c.from_cabin_id,
+                to_cabin_id=c.to_cabin_id,
+                started_at=c.started_at,
+                completes_at=c.completes_at,
+                duration_minutes=c.duration_minutes,
+                requested_by_user_id=c.requested_by_user_id or None,
+                reason=c.reason,
+            )
+        )
 
 
 class SqlFacilityStore:
@@ -83,7 +87,9 @@ class SqlFacilityStore:
 
     def list_changeovers(self, limit: int, offset: int) -> list[Changeover]:
         with self._db.read() as s:
-            rows = s.scalars(select(ChangeoverRow).order_by(*_NEWEST_FIRST).offset(offset).limit(limit))
+            rows = s.scalars(
+                select(ChangeoverRow).order_by(*_NEWEST_FIRST).offset(offset).limit(limit)
+            )
             return [_changeover(r) for r in rows]
 
 
@@ -113,7 +119,7 @@ def sync_facility(db: Database, facility: Facility, now: datetime) -> None:
             if p.cabin_id in placed:
                 continue
             if p.location == PLATFORM and mounted_exists:
-                cabin = facility.cabin(p.cabin_id)
-                assert cabin is not None
-                p = Placement(p.cabin_id, cabin.home_bay_id, now)
+                spec = facility.cabin(p.cabin_id)
+                assert spec is not None
+                p = Placement(p.cabin_id, spec.home_bay_id, now)
             s.add(CabinPlacementRow(cabin_id=p.cabin_id, location=p.location, since=p.since))

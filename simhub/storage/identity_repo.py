@@ -56,17 +56,21 @@ class SqlIdentityRepository:
 
     def list_organisations(self) -> list[Organisation]:
         with self._db.read() as s:
-            return [_org(r) for r in s.scalars(select(OrganisationRow).order_by(OrganisationRow.name))]
+            return [
+                _org(r) for r in s.scalars(select(OrganisationRow).order_by(OrganisationRow.name))
+            ]
 
     def add_user(self, user: User) -> None:
         with self._db.write() as s:
-            s.add(UserRow(
-                id=user.id,
-                organisation_id=user.organisation_id,
-                name=user.name,
-                role=user.role.value,
-                created_at=user.created_at,
-            ))
+            s.add(
+                UserRow(
+                    id=user.id,
+                    organisation_id=user.organisation_id,
+                    name=user.name,
+                    role=user.role.value,
+                    created_at=user.created_at,
+                )
+            )
 
     def get_user(self, user_id: str) -> User | None:
         with self._db.read() as s:

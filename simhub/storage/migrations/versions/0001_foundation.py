@@ -98,5 +98,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("changeovers", "cabin_placements", "cabins", "api_tokens", "users", "organisations"):
+    for table in (
+        "changeovers",
+        "cabin_placements",
+        "cabins",
+        "api_tokens",
+        "users",
+        "organisations",
+    ):
         op.drop_table(table)

@@ -1,0 +1,44 @@
+# The README's two commands: `make run` and `make test`. Everything else is for developers.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test lint proto venv clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(STAMP)
+
+venv: $(STAMP)
+
+## make run: set up, migrate the SQLite database, load the demo facility, serve gRPC on :50051
+run: $(STAMP)
+	$(BIN)/simhub db upgrade
+	$(BIN)/simhub demo load
+	exec $(BIN)/simhub serve
+
+## make test: set up with the test extras and run the whole suite (PostgreSQL tests start a
+## private server when initdb/pg_ctl are installed; see tests/postgres.py)
+test: $(TEST_STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check simhub tests scripts benchmarks
+	$(BIN)/mypy simhub
+
+## regenerate simhub/_proto from proto/ (commit the result; a test fails when it is stale)
+proto: $(TEST_STAMP)
+	$(BIN)/python scripts/protogen.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
