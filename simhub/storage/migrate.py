@@ -19,8 +19,12 @@ def alembic_config(db: Database) -> Config:
     return config
 
 
-def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring *db*'s schema to *revision* (default: the newest)."""
+def upgrade(db: Database, revision: str = "heads") -> None:
+    """Bring *db*'s schema to *revision* (default: every head).
+
+    Each capability (booking, sessions, evaluation) keeps its own branch of migrations rooted at
+    ``0001``, so they can land in any order; ``heads`` applies them all.
+    """
     config = alembic_config(db)
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
