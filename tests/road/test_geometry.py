@@ -121,7 +121,10 @@ def test_constructed_spiral_chain_is_continuous_within_1mm() -> None:
 def test_param_poly3_normalized_equals_arc_length_form() -> None:
     length = 50.0
     # u = p, v = 0.002 p^2 over p in [0, L]; normalized p' = p / L rescales the coefficients.
-    arc_length = '<paramPoly3 pRange="arcLength" aU="0" bU="1" cU="0" dU="0" aV="0" bV="0" cV="0.002" dV="0"/>'
+    arc_length = (
+        '<paramPoly3 pRange="arcLength" aU="0" bU="1" cU="0" dU="0" '
+        'aV="0" bV="0" cV="0.002" dV="0"/>'
+    )
     normalized = (
         f'<paramPoly3 pRange="normalized" aU="0" bU="{length!r}" cU="0" dU="0" aV="0" bV="0" '
         f'cV="{0.002 * length * length!r}" dV="0"/>'

@@ -1,0 +1,91 @@
+"""Projection (x, y) -> (road, lane, s, t): round trips on the samples and on built roads."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simhub.errors import InvalidArgument
+from simhub.road import RoadNetwork, load_opendrive, parse_network
+from simhub.road.kernels import road_extent
+from tests.road.helpers import ESMINI_XODR, document, geometry_xml, road_xml
+
+SAMPLES = sorted(ESMINI_XODR.glob("*.xodr")) if ESMINI_XODR.is_dir() else []
+
+
+def _road_points(net: RoadNetwork, road_id: str, n: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Random ``(s, t)`` inside the road's lanes (5 cm in from the edges)."""
+    rng = np.random.default_rng(seed)
+    road = net.roads[road_id]
+    index = net.road_index(road_id)
+    s = rng.uniform(0.0, road.length, n)
+    t = np.empty(n)
+    for i in range(n):
+        right, left = road_extent(net.arrays, index, s[i])
+        t[i] = rng.uniform(right + 0.05, left - 0.05) if left - right > 0.1 else right
+    return s, t
+
+
+@pytest.mark.skipif(not SAMPLES, reason=f"esmini interop samples not found under {ESMINI_XODR}")
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: Path(p).name)
+def test_round_trip_on_esmini_roads_within_1mm(path: Path) -> None:
+    net = load_opendrive(path)
+    for seed, (road_id, road) in enumerate(net.roads.items()):
+        s, t = _road_points(net, road_id, 200, seed)
+        pose = net.reference_pose(road_id, s, t)
+        found = net.project(pose.x, pose.y)
+        assert np.all(found.on_road)
+        # Whatever road is found, its (s, t) must name the same world point.
+        for i in range(s.size):
+            back = net.reference_pose(found.road_id(i), found.s[i], found.t[i])
+            assert math.hypot(back.x[0] - pose.x[i], back.y[0] - pose.y[i]) < 1e-3
+        same = np.array([found.road_id(i) == road_id for i in range(s.size)])
+        others = {found.road_id(i) for i in range(s.size) if not same[i]}
+        # Only overlapping junction roads may claim a point of another road.
+        assert all(net.roads[other].junction != "-1" or road.junction != "-1" for other in others)
+        assert np.max(np.abs(found.s[same] - s[same]), initial=0.0) < 1e-3
+        assert np.max(np.abs(found.t[same] - t[same]), initial=0.0) < 1e-3
+
+
+def _spiral_road() -> RoadNetwork:
+    geometries = [
+        geometry_xml(0.0, 0.0, 0.0, 0.0, 50.0, '<spiral curvStart="0" curvEnd="0.04"/>'),
+    ]
+    return parse_network(document(road_xml("9", 50.0, geometries)))
+
+
+SPIRAL = _spiral_road()
+
+
+@settings(max_examples=300, deadline=None)
+@given(s=st.floats(0.0, 50.0), fraction=st.floats(0.0, 1.0))
+def test_round_trip_on_a_clothoid_within_1mm(s: float, fraction: float) -> None:
+    right, left = road_extent(SPIRAL.arrays, 0, s)
+    t = right + fraction * (left - right)
+    pose = SPIRAL.reference_pose("9", s, t)
+    found = SPIRAL.project(pose.x, pose.y)
+    assert found.road_id(0) == "9"
+    assert found.s[0] == pytest.approx(s, abs=1e-3)
+    assert found.t[0] == pytest.approx(t, abs=1e-3)
+
+
+def test_projection_reports_lane_and_off_road_points() -> None:
+    net = parse_network(
+        document(road_xml("1", 100.0, [geometry_xml(0.0, 0.0, 0.0, 0.0, 100.0, "<line/>")]))
+    )
+    # Lanes: 1 = [0, 3.5], -1 = [-3.5, 0], -2 = [-4.5, -3.5].
+    found = net.project([10.0, 20.0, 30.0, 40.0, 50.0], [1.0, -1.0, -4.0, -9.0, 500.0])
+    assert found.lane_id.tolist() == [1, -1, -2, -2, 1]
+    assert found.on_road.tolist() == [True, True, True, False, False]
+    np.testing.assert_allclose(found.s, [10.0, 20.0, 30.0, 40.0, 50.0], atol=1e-9)
+    np.testing.assert_allclose(found.t, [1.0, -1.0, -4.0, -9.0, 500.0], atol=1e-9)
+
+
+def test_projection_rejects_nan() -> None:
+    with pytest.raises(InvalidArgument, match="finite"):
+        SPIRAL.project([0.0, math.nan], [0.0, 0.0])
