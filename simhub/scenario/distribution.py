@@ -243,7 +243,8 @@ def expand(document: DistributionDocument, root: Node) -> list[dict[str, str]]:
             values = (
                 [e.value for e in single.distribution.elements]
                 if isinstance(single.distribution, DistributionSet)
-                else _range_values(single.distribution, _node_at(root, source_line(single)))
+                else _range_values(single.distribution,
+                                  _node_at(root, source_line(single.distribution)))
             )
             axes.append([{single.parameter_name: value} for value in values])
         for multi in kind.multi:

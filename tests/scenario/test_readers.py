@@ -240,5 +240,5 @@ def test_yaml_bad_value_points_at_value() -> None:
 
 
 def test_load_rejects_unknown_suffix(tmp_path: Path) -> None:
-    with pytest.raises(InvalidArgument, match=".xosc"):
+    with pytest.raises(InvalidArgument, match=r"\.xosc"):
         sc.load(tmp_path / "x.txt")
