@@ -37,6 +37,7 @@ from simhub.scenario.xosc import build_scenario, read_bytes
 
 SCHEMA_FILE = Path(__file__).with_name("scenario.schema.json")
 _NULL = "tag:yaml.org,2002:null"
+MAX_ELEMENTS = 200_000
 
 
 def read_yaml(path: Path, parameters: dict[str, str] | None = None) -> Scenario:
@@ -73,6 +74,7 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.depth = 0
+        self.count = 0
 
     def _error(self, ynode: yaml.Node, found: str, allowed: str = "", name: str = "",
                choices: list[str] | None = None) -> ScenarioError:
@@ -87,8 +89,10 @@ class _Builder:
 
     def element(self, ynode: yaml.Node, cls: type[Any], tag: str, label: str) -> Node:
         self.depth += 1
-        if self.depth > 200:
-            raise self._error(ynode, "nesting too deep")
+        self.count += 1
+        if self.depth > 200 or self.count > MAX_ELEMENTS:
+            raise self._error(ynode, "nesting too deep or too many elements (aliases count "
+                              "each time they are used)", f"at most {MAX_ELEMENTS} elements")
         node = self._node(ynode, tag, label)
         if isinstance(ynode, yaml.ScalarNode) and ynode.tag == _NULL and not specs(cls):
             self.depth -= 1

@@ -1,5 +1,7 @@
 """ParameterValueDistribution files expand into the right concrete scenarios, reproducibly."""
 
+# ruff: noqa: E501  (the XML fixtures read best one element per line)
+
 from __future__ import annotations
 
 import shutil
