@@ -65,6 +65,18 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class WebSession:
+    """A browser sign-in: the cookie's secret is stored hashed; it lives no longer than the API
+    token it was opened with, and dies with it when that token is revoked."""
+
+    id_sha256: str
+    token_id: str
+    csrf_token: str
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class IssuedToken:
     """A freshly issued token: ``secret`` is shown once and never stored."""
 

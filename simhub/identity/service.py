@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from simhub.errors import Conflict, InvalidArgument, NotFound, PermissionDenied, Unauthenticated
-from simhub.identity.model import ApiToken, IssuedToken, Organisation, Principal, Role, User
+from simhub.identity.model import (
+    ApiToken,
+    IssuedToken,
+    Organisation,
+    Principal,
+    Role,
+    User,
+    WebSession,
+)
 from simhub.identity.tokens import hash_secret, new_id, new_token, same_hash, token_id_of
 
 
@@ -23,6 +32,9 @@ class IdentityRepository(Protocol):
     def add_token(self, token: ApiToken) -> None: ...
     def get_token(self, token_id: str) -> ApiToken | None: ...
     def revoke_token(self, token_id: str, at: datetime) -> None: ...
+    def add_web_session(self, session: WebSession) -> None: ...
+    def get_web_session(self, id_sha256: str) -> WebSession | None: ...
+    def delete_web_session(self, id_sha256: str) -> None: ...
 
 
 Clock = Callable[[], datetime]
@@ -103,6 +115,42 @@ class IdentityService:
         stored = self._repo.get_token(token_id) if token_id else None
         if stored is None or not same_hash(stored.secret_sha256, hash_secret(bearer)):
             raise Unauthenticated("invalid API token")
+        return self._principal(stored)
+
+    def open_web_session(self, bearer: str, lifetime: timedelta) -> tuple[str, WebSession]:
+        """Exchange an API token for a browser session; returns the cookie secret (shown once)."""
+        principal = self.authenticate(bearer)
+        stored = self._repo.get_token(principal.token_id)
+        assert stored is not None
+        now = self._clock()
+        expires = now + lifetime
+        if stored.expires_at is not None:
+            expires = min(expires, stored.expires_at)
+        secret = secrets.token_urlsafe(32)
+        session = WebSession(
+            id_sha256=hash_secret(secret),
+            token_id=stored.id,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            expires_at=expires,
+        )
+        self._repo.add_web_session(session)
+        return secret, session
+
+    def web_session(self, secret: str) -> tuple[Principal, WebSession]:
+        """The caller behind a session cookie; ``Unauthenticated`` when expired or revoked."""
+        session = self._repo.get_web_session(hash_secret(secret)) if secret else None
+        if session is None or session.expires_at <= self._clock():
+            raise Unauthenticated("not signed in, or the session expired")
+        stored = self._repo.get_token(session.token_id)
+        if stored is None:
+            raise Unauthenticated("the session's API token no longer exists")
+        return self._principal(stored), session
+
+    def close_web_session(self, secret: str) -> None:
+        self._repo.delete_web_session(hash_secret(secret))
+
+    def _principal(self, stored: ApiToken) -> Principal:
         now = self._clock()
         if stored.revoked_at is not None:
             raise Unauthenticated(f"API token {stored.id} was revoked")
@@ -112,7 +160,10 @@ class IdentityService:
         if user is None:
             raise Unauthenticated("API token's user no longer exists")
         return Principal(
-            user_id=user.id, organisation_id=user.organisation_id, role=user.role, token_id=stored.id
+            user_id=user.id,
+            organisation_id=user.organisation_id,
+            role=user.role,
+            token_id=stored.id,
         )
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
-from simhub.identity.model import ApiToken, Organisation, Role, User
+from simhub.identity.model import ApiToken, Organisation, Role, User, WebSession
 from simhub.storage.db import Database
-from simhub.storage.tables import ApiTokenRow, OrganisationRow, UserRow
+from simhub.storage.tables import ApiTokenRow, OrganisationRow, UserRow, WebSessionRow
 
 
 def _org(row: OrganisationRow) -> Organisation:
@@ -93,3 +93,24 @@ class SqlIdentityRepository:
                 .where(ApiTokenRow.id == token_id, ApiTokenRow.revoked_at.is_(None))
                 .values(revoked_at=at)
             )
+
+    def add_web_session(self, session: WebSession) -> None:
+        with self._db.write() as s:
+            s.add(WebSessionRow(**vars(session)))
+
+    def get_web_session(self, id_sha256: str) -> WebSession | None:
+        with self._db.read() as s:
+            row = s.get(WebSessionRow, id_sha256)
+            if row is None:
+                return None
+            return WebSession(
+                id_sha256=row.id_sha256,
+                token_id=row.token_id,
+                csrf_token=row.csrf_token,
+                created_at=row.created_at,
+                expires_at=row.expires_at,
+            )
+
+    def delete_web_session(self, id_sha256: str) -> None:
+        with self._db.write() as s:
+            s.execute(delete(WebSessionRow).where(WebSessionRow.id_sha256 == id_sha256))

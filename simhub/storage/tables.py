@@ -101,3 +101,14 @@ class ChangeoverRow(Base):
     duration_minutes: Mapped[int] = mapped_column(Integer)
     requested_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class WebSessionRow(Base):
+    """A browser sign-in (cookie secret stored as SHA-256), tied to the API token it came from."""
+
+    __tablename__ = "web_sessions"
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[str] = mapped_column(ForeignKey("api_tokens.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
