@@ -80,6 +80,8 @@ class Node:
     text: str = ""
     # for YAML: the key under which this node's content sat, to name it in messages
     label: str = ""
+    # for YAML: attribute name -> the YAML key users wrote, so messages use their words
+    names: dict[str, str] = field(default_factory=dict)
 
     def where(self, attribute: str = "") -> tuple[int, int]:
         return self.attr_positions.get(attribute, (self.line, self.column))
@@ -88,8 +90,10 @@ class Node:
               choices: Iterable[str] = (), attribute: str = "") -> ScenarioError:
         line, column = self.where(attribute)
         path = self.label or self.tag
+        for xml_name, key in self.names.items():
+            found = found.replace(f"'{xml_name}'", f"'{key}'")
         if attribute:
-            path += f"@{attribute}"
+            path += f".{self.names[attribute]}" if attribute in self.names else f"@{attribute}"
         return ScenarioError(self.file, line, column, found, allowed, name, choices, path)
 
 

@@ -11,10 +11,10 @@ from simhub.scenario.document import OpenScenario, Scenario
 from simhub.scenario.expressions import format_value
 from simhub.scenario.nodes import Node, ScenarioError, display_path, parse_xml
 from simhub.scenario.reader import Reader
+from simhub.scenario.references import check_references
 from simhub.scenario.schema import paths_of, specs
 
 SUPPORTED_VERSIONS = ((1, 0), (1, 1), (1, 2), (1, 3))
-_DOCUMENT_KINDS = ("FileHeader", "ParameterValueDistribution", "Catalog")
 
 
 def read_bytes(path: Path) -> bytes:
@@ -67,6 +67,7 @@ def build_scenario(root: Node, path: Path, parameters: dict[str, str] | None,
                              "ParameterValueDistribution files)")
     reader = Reader(path.parent, parameters)
     document: OpenScenario = reader.read(root, OpenScenario)
+    check_references(document, root)
     road_file = None
     logic = document.road_network.logic_file
     if logic is not None:

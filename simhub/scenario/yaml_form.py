@@ -101,6 +101,7 @@ class _Builder:
             raise self._error(ynode, f"{label or cls.__name__} must be a mapping",
                               allowed_list(name for name, _ in specs(cls)) or "{}")
         fields = dict(specs(cls))
+        node.names = {spec.xml: name for name, spec in fields.items() if spec.kind == "attr"}
         inline = inline_choice(cls)
         inline_options = self._option_keys(fields[inline]) if inline else {}
         allowed = [name for name in fields if name != inline] + list(inline_options)

@@ -242,3 +242,20 @@ def test_yaml_bad_value_points_at_value() -> None:
 def test_load_rejects_unknown_suffix(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgument, match=r"\.xosc"):
         sc.load(tmp_path / "x.txt")
+
+
+def test_unknown_entity_reference_suggests() -> None:
+    need_interop()
+    text = (INTEROP / "cut-in_simple.xosc").read_text().replace(
+        '<Private entityRef="OverTaker">', '<Private entityRef="OverTaken">')
+    with pytest.raises(ScenarioError) as caught:
+        parse_xosc_text(text, INTEROP, "t.xosc")
+    assert caught.value.suggestion == "OverTaker" and caught.value.line > 1
+
+
+def test_unknown_storyboard_element_reference() -> None:
+    text = (SCENARIOS / "cut_in.yaml").read_text().replace(
+        "storyboard_element_ref: CutInEvent", "storyboard_element_ref: CutInEvnt")
+    with pytest.raises(ScenarioError) as caught:
+        parse_yaml_text(text, SCENARIOS, "c.yaml")
+    assert caught.value.suggestion == "CutInEvent"
