@@ -3,6 +3,7 @@ scenario or a ScenarioError (an InvalidArgument) with a line number."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,7 +34,8 @@ BASE_DIR = INTEROP if BASE_XOSC else SCENARIOS
 YAML_TEXT = (SCENARIOS / "cut_in.yaml").read_text()
 
 
-def outcome_is_clean(run: Any) -> None:
+def outcome_is_clean(run: Any, base_dir: Path | None = None) -> None:
+    """A scenario (which then survives parse(write(x)) == x in both forms) or a clean error."""
     try:
         scenario = run()
     except ScenarioError as error:
@@ -42,6 +44,11 @@ def outcome_is_clean(run: Any) -> None:
         assert error.violations
         return
     assert isinstance(scenario, sc.Scenario)
+    if base_dir is not None:
+        again = parse_xosc_text(sc.to_xosc(scenario), base_dir, "again.xosc")
+        assert again.document == scenario.document
+        again = parse_yaml_text(sc.to_yaml(scenario), base_dir, "again.yaml")
+        assert again.document == scenario.document
 
 
 @st.composite
@@ -88,7 +95,7 @@ def xml_mutation(draw: st.DrawFn) -> bytes:
 @SETTINGS
 @given(xml_mutation())
 def test_mutated_xosc_never_crashes(data: bytes) -> None:
-    outcome_is_clean(lambda: parse_xosc_text(data, BASE_DIR, "fuzz.xosc"))
+    outcome_is_clean(lambda: parse_xosc_text(data, BASE_DIR, "fuzz.xosc"), BASE_DIR)
 
 
 @SETTINGS
@@ -146,7 +153,7 @@ def yaml_mutation(draw: st.DrawFn) -> str:
 @SETTINGS
 @given(yaml_mutation())
 def test_mutated_yaml_never_crashes(text: str) -> None:
-    outcome_is_clean(lambda: parse_yaml_text(text, SCENARIOS, "fuzz.yaml"))
+    outcome_is_clean(lambda: parse_yaml_text(text, SCENARIOS, "fuzz.yaml"), SCENARIOS)
 
 
 @SETTINGS
@@ -160,3 +167,25 @@ def test_element_limit_guards_alias_expansion(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(yaml_form, "MAX_ELEMENTS", 50)
     with pytest.raises(ScenarioError, match="too many elements"):
         parse_yaml_text(YAML_TEXT, SCENARIOS, "bomb.yaml")
+
+
+@SETTINGS
+@given(
+    st.floats(allow_nan=False, allow_infinity=False),
+    # text starting with "$" is a parameter reference in OpenSCENARIO, not a literal
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=30).filter(
+        lambda t: not t.lstrip().startswith("$")),
+    st.integers(0, 2**32 - 1),
+)
+def test_round_trip_of_generated_values(number: float, text: str, count: int) -> None:
+    data = yaml.safe_load(YAML_TEXT)
+    data["file_header"]["description"] = text
+    data["storyboard"]["stop_trigger"]["condition_groups"][0]["conditions"][0][
+        "simulation_time_condition"]["value"] = number
+    group = data["storyboard"]["stories"][0]["acts"][0]["maneuver_groups"][0]
+    group["maximum_execution_count"] = count
+    scenario = parse_yaml_text(yaml.safe_dump(data), SCENARIOS, "generated.yaml")
+    assert scenario.document.file_header.description == text
+    for again in (parse_xosc_text(sc.to_xosc(scenario), SCENARIOS, "g.xosc"),
+                  parse_yaml_text(sc.to_yaml(scenario), SCENARIOS, "g.yaml")):
+        assert again.document == scenario.document
