@@ -1,6 +1,6 @@
 """Projection ``(x, y) -> (road, lane, s, t)`` for many points at once.
 
-Each road's reference line is sampled about every metre into short segments, and the
+Each road's reference line is sampled (chords within 5 cm, at most 5 m apart), and the
 segments are bucketed in a uniform grid (CSR cell lists). A query walks grid rings outwards
 from its cell, keeps the nearest segment of up to ``_CANDIDATES`` distinct roads, refines each
 by Newton's method on ``f(s) = (P - C(s)) . T(s) = 0`` (``f' = -(1 - curvature * t)``), and
@@ -19,7 +19,9 @@ import numpy as np
 from simhub.road.kernels import F64, I64, B, RoadArrays, locate_lane, reference_point, road_extent
 
 _CANDIDATES = 8
-_SAMPLE_STEP_M = 1.0
+_MAX_SAMPLE_STEP_M = 5.0
+_MIN_SAMPLE_STEP_M = 0.25
+_CHORD_TOLERANCE_M = 0.05
 _MAX_CELLS = 4_000_000
 
 
@@ -49,14 +51,31 @@ class ProjectionTable(NamedTuple):
     margin_m: float
 
 
+@numba.njit(cache=True, nogil=True)
+def _sample_step(arrays: RoadArrays, road: int, g: int) -> float:
+    """Sample spacing along geometry ``g`` keeping chords within ``_CHORD_TOLERANCE_M``."""
+    length = arrays.geom_length[g]
+    s0 = arrays.geom_s[g]
+    k_max = 0.0
+    for j in range(9):
+        _, _, _, k = reference_point(arrays, road, s0 + length * j / 8.0)
+        k_max = max(k_max, abs(k))
+    if k_max <= 0.0:
+        return _MAX_SAMPLE_STEP_M
+    step = math.sqrt(8.0 * _CHORD_TOLERANCE_M / k_max)
+    return min(max(step, _MIN_SAMPLE_STEP_M), _MAX_SAMPLE_STEP_M)
+
+
 @numba.njit(cache=True)
-def _sample_roads(arrays: RoadArrays, step: float) -> tuple[F64, F64, F64, I64, float]:
+def _sample_roads(arrays: RoadArrays) -> tuple[F64, F64, F64, I64, float]:
     """Sample points ``(x, y, s, road)`` of every reference line and the widest road extent."""
     n_roads = arrays.road_length.shape[0]
+    counts = np.zeros(arrays.geom_s.shape[0], dtype=np.int64)
     total = 0
     for r in range(n_roads):
         for g in range(arrays.road_geom_start[r], arrays.road_geom_start[r + 1]):
-            total += math.ceil(arrays.geom_length[g] / step) + 1
+            counts[g] = max(math.ceil(arrays.geom_length[g] / _sample_step(arrays, r, g)), 1)
+            total += counts[g]
         total += 1
     xs = np.empty(total)
     ys = np.empty(total)
@@ -66,7 +85,7 @@ def _sample_roads(arrays: RoadArrays, step: float) -> tuple[F64, F64, F64, I64, 
     k = 0
     for r in range(n_roads):
         for g in range(arrays.road_geom_start[r], arrays.road_geom_start[r + 1]):
-            n = math.ceil(arrays.geom_length[g] / step)
+            n = counts[g]
             for j in range(n):
                 s = arrays.geom_s[g] + arrays.geom_length[g] * j / n
                 xs[k], ys[k], _, _ = reference_point(arrays, r, s)
@@ -118,7 +137,7 @@ def _fill_grid(
 
 def build_projection_table(arrays: RoadArrays) -> ProjectionTable:
     """Sample the reference lines and bucket their segments (call once per network)."""
-    xs, ys, ss, roads, margin = _sample_roads(arrays, _SAMPLE_STEP_M)
+    xs, ys, ss, roads, margin = _sample_roads(arrays)
     same_road = roads[1:] == roads[:-1]
     x0, y0, s0, seg_road = (
         xs[:-1][same_road],
@@ -132,8 +151,8 @@ def build_projection_table(arrays: RoadArrays) -> ProjectionTable:
     ox, oy = float(xs.min()) - 1.0, float(ys.min()) - 1.0
     width = float(xs.max()) + 1.0 - ox
     height = float(ys.max()) + 1.0 - oy
-    # About four segments per cell, never finer than 2 m, never more than _MAX_CELLS cells.
-    cell = max(2.0, math.sqrt(width * height / max(x0.size / 4.0, 1.0)))
+    # Cells of about half the widest road: a query then scans a few rings of a few segments.
+    cell = min(max(0.5 * float(margin), 2.0 * _MAX_SAMPLE_STEP_M), 50.0)
     cell = max(cell, math.sqrt(width * height / _MAX_CELLS))
     nx = int(width / cell) + 1
     ny = int(height / cell) + 1
@@ -187,11 +206,16 @@ def _refine(
 
 @numba.njit(cache=True, nogil=True)
 def _project_one(
-    arrays: RoadArrays, table: ProjectionTable, px: float, py: float
+    arrays: RoadArrays,
+    table: ProjectionTable,
+    px: float,
+    py: float,
+    cand_road: I64,
+    cand_s: F64,
+    cand_d: F64,
 ) -> tuple[int, int, float, float, bool]:
-    cand_road = np.full(_CANDIDATES, -1, dtype=np.int64)
-    cand_s = np.zeros(_CANDIDATES)
-    cand_d = np.full(_CANDIDATES, np.inf)
+    cand_road[:] = -1
+    cand_d[:] = np.inf
     h = table.cell_size
     nx = table.nx
     ny = table.ny
@@ -221,9 +245,11 @@ def _project_one(
                         u = ((px - table.seg_x0[seg]) * dx + (py - table.seg_y0[seg]) * dy) / len2
                         u = min(max(u, 0.0), 1.0)
                     d = math.hypot(px - table.seg_x0[seg] - u * dx, py - table.seg_y0[seg] - u * dy)
+                    if d > best + table.margin_m:
+                        continue  # too far for any road's lanes to hold the point
+                    best = min(best, d)
                     road = table.seg_road[seg]
                     s = table.seg_s0[seg] + u * (table.seg_s1[seg] - table.seg_s0[seg])
-                    best = min(best, d)
                     slot = -1
                     for c in range(_CANDIDATES):
                         if cand_road[c] == road:
@@ -271,6 +297,13 @@ def project_points(
     s = np.empty(n)
     t = np.empty(n)
     on_road = np.empty(n, dtype=np.bool_)
-    for i in numba.prange(n):
-        road[i], lane[i], s[i], t[i], on_road[i] = _project_one(arrays, table, x[i], y[i])
+    chunk = 256  # candidate buffers are allocated once per chunk, not per point
+    for c in numba.prange((n + chunk - 1) // chunk):
+        cand_road = np.empty(_CANDIDATES, dtype=np.int64)
+        cand_s = np.empty(_CANDIDATES)
+        cand_d = np.empty(_CANDIDATES)
+        for i in range(c * chunk, min((c + 1) * chunk, n)):
+            road[i], lane[i], s[i], t[i], on_road[i] = _project_one(
+                arrays, table, x[i], y[i], cand_road, cand_s, cand_d
+            )
     return road, lane, s, t, on_road

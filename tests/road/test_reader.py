@@ -65,7 +65,7 @@ def test_unknown_geometry_bad_numbers_and_links_are_errors() -> None:
 
 
 def test_unsupported_versions_and_missing_files() -> None:
-    with pytest.raises(InvalidArgument, match="OpenDRIVE 2.x"):
+    with pytest.raises(InvalidArgument, match=r"OpenDRIVE 2\.x"):
         parse_network(
             document(road_xml("1", 100.0, [LINE])).replace('revMajor="1"', 'revMajor="2"')
         )
