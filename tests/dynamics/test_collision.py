@@ -98,7 +98,9 @@ def test_many_sparse_vehicles_match_all_pairs() -> None:
     heading = rng.normal(0, 0.05, (episodes, vehicles))
     length, width = np.full_like(x, 4.5), np.full_like(x, 1.8)
     swept = collisions(x, y, heading, length, width)
-    np.testing.assert_array_equal(swept, collisions(x, y, heading, length, width, broad_phase=False))
+    np.testing.assert_array_equal(
+        swept, collisions(x, y, heading, length, width, broad_phase=False)
+    )
     assert (swept >= 0).any() and (swept == -1).any()
 
 
