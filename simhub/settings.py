@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     )
     grpc_host: str = Field("127.0.0.1", description="address the gRPC server binds")
     grpc_port: int = Field(50051, ge=0, le=65535, description="gRPC port; 0 picks a free one")
+    web_host: str = Field("127.0.0.1", description="address the web UI binds")
+    web_port: int | None = Field(
+        8000, ge=0, le=65535, description="web UI and JSON API port; unset (empty) to disable"
+    )
     facility_file: Path = Field(Path("facility.toml"), description="platform and bays")
     cabins_dir: Path = Field(Path("cabins"), description="one TOML file per cabin")
     scenarios_dir: Path = Field(Path("scenarios"), description="the scenario library")

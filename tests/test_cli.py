@@ -23,6 +23,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
         **os.environ,
         "SIMHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
         "SIMHUB_GRPC_PORT": "0",
+        "SIMHUB_WEB_PORT": "0",
     }
 
 

@@ -14,15 +14,21 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from simhub._proto.simhub.v1 import facility_pb2, facility_pb2_grpc
+from simhub._proto.simhub.v1 import booking_pb2, booking_pb2_grpc, facility_pb2, facility_pb2_grpc
 from simhub.app import App, utc_now
 from simhub.rpc.auth import AuthInterceptor
 from simhub.rpc.blocking import Blocking
+from simhub.rpc.booking import BookingServicer
 from simhub.rpc.facility import FacilityServicer
 
 log = logging.getLogger("simhub.rpc")
 
-SERVICE_NAMES = (facility_pb2.DESCRIPTOR.services_by_name["FacilityService"].full_name,)
+SERVICE_NAMES = (
+    facility_pb2.DESCRIPTOR.services_by_name["FacilityService"].full_name,
+    booking_pb2.DESCRIPTOR.services_by_name["BookingService"].full_name,
+)
+#: How often the server releases no-shows and promotes the waitlist (writes do it too).
+BOOKING_SWEEP_INTERVAL_S = 30.0
 
 
 class RpcServer:
@@ -34,6 +40,12 @@ class RpcServer:
         facility_pb2_grpc.add_FacilityServiceServicer_to_server(
             FacilityServicer(app.facility_service, self._blocking, utc_now), self.server
         )
+        self._app = app
+        booking_pb2_grpc.add_BookingServiceServicer_to_server(
+            BookingServicer(app.booking_service, self._blocking, app.booking_service.clock),
+            self.server,
+        )
+        self._sweeper: asyncio.Task[None] | None = None
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
@@ -49,9 +61,21 @@ class RpcServer:
         await self.server.start()
         for name in ("", *SERVICE_NAMES):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self._sweeper = asyncio.create_task(self._sweep_bookings(), name="booking-sweeper")
         return self.port
 
+    async def _sweep_bookings(self) -> None:
+        """Release no-shows and promote the waitlist even when nobody writes."""
+        while True:
+            await asyncio.sleep(BOOKING_SWEEP_INTERVAL_S)
+            try:
+                await self._blocking.run(self._app.booking_service.sweep)
+            except Exception:  # a failed sweep is retried next time; the server carries on
+                log.exception("booking sweep failed")
+
     async def stop(self, grace_s: float) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace_s)
         self._blocking.close()
@@ -63,11 +87,28 @@ async def serve(app: App) -> None:
     server = RpcServer(app, settings.grpc_host, settings.grpc_port)
     port = await server.start()
     log.info("gRPC server listening", extra={"address": f"{settings.grpc_host}:{port}"})
+    web = None
+    web_task = None
+    if settings.web_port is not None:
+        from simhub.web.server import make_server
+
+        web = make_server(app, settings.web_host, settings.web_port)
+        web_task = asyncio.create_task(web.serve())
+        while not web.started and not web_task.done():
+            await asyncio.sleep(0.01)
+        if web_task.done():  # it could not bind; uvicorn has logged why
+            await server.stop(0)
+            raise OSError(f"cannot start the web UI on {settings.web_host}:{settings.web_port}")
+        web_port = web.servers[0].sockets[0].getsockname()[1]
+        log.info("web UI listening", extra={"url": f"http://{settings.web_host}:{web_port}/"})
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("shutting down", extra={"grace_s": settings.shutdown_grace_s})
+    if web is not None and web_task is not None:
+        web.should_exit = True  # stops accepting, lets open requests finish
+        await web_task
     await server.stop(settings.shutdown_grace_s)
     log.info("stopped")

@@ -1,0 +1,60 @@
+"""The FastAPI application and the uvicorn server that ``simhub serve`` runs beside gRPC."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from simhub import __version__
+from simhub.app import App
+from simhub.errors import SimhubError
+from simhub.web import api, pages
+from simhub.web.deps import SignInRequired
+from simhub.web.errors import problem_response
+
+
+def create_web_app(application: App) -> FastAPI:
+    web = FastAPI(
+        title="simhub",
+        version=__version__,
+        summary="Driving-simulator control plane: the JSON API beside gRPC",
+        docs_url="/docs",
+        openapi_url="/api/v1/openapi.json",
+    )
+    web.state.simhub = application
+    web.add_exception_handler(SimhubError, problem_response)
+
+    async def to_signin(request: Request, exc: Exception) -> RedirectResponse:
+        return RedirectResponse("/signin", status_code=303)
+
+    web.add_exception_handler(SignInRequired, to_signin)
+    web.include_router(api.router)
+    web.include_router(pages.router)
+    web.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    return web
+
+
+def make_server(application: App, host: str, port: int) -> uvicorn.Server:
+    """A uvicorn server for the web app; run it with ``await server.serve()`` on our loop."""
+    config = uvicorn.Config(
+        create_web_app(application),
+        host=host,
+        port=port,
+        log_config=None,  # our logging setup, not uvicorn's
+        access_log=False,
+        lifespan="off",
+    )
+    return _Server(config)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: ``simhub serve`` owns SIGINT/SIGTERM and stops
+    gRPC and the web server together."""
+
+    def capture_signals(self) -> contextlib.AbstractContextManager[None]:  # type: ignore[override]
+        return contextlib.nullcontext()

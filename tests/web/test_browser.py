@@ -1,0 +1,83 @@
+"""The web UI in a real browser: Playwright driving the system's Chromium (no browser download).
+
+Screenshots go to tests/artifacts/ (not committed). Skipped, with the reason, where no Chromium
+is installed; CI installs Debian's chromium.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Tokens
+from tests.web.conftest import RunningWeb
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)")
+
+# Every visible form control must have a label the accessibility tree can use.
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+  .map(el => el.outerHTML)"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+def sign_in(browser: Any, web: RunningWeb, token: str, width: int = 1280, height: int = 800) -> Any:
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.goto(f"{web.url}/")
+    assert page.url.endswith("/signin")
+    page.get_by_label("API token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{web.url}/")
+    return page
+
+
+def test_operator_mounts_a_cabin_engineer_sees_it(browser: Any, web: RunningWeb, tokens: Tokens) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    operator = sign_in(browser, web, tokens.operator)
+    assert operator.locator("#mounted").inner_text() == "passenger"
+    assert operator.evaluate(UNLABELLED) == []
+    operator.screenshot(path=str(ARTIFACTS / "facility-operator.png"), full_page=True)
+
+    operator.get_by_label("Mount cabin").select_option("commercial")
+    operator.get_by_label("Reason").fill("truck fatigue study")
+    operator.get_by_role("button", name="Mount").click()
+    operator.wait_for_url(f"{web.url}/")
+    assert operator.locator("#mounted").inner_text() == "commercial"
+    assert "in progress until" in operator.get_by_role("status").inner_text()
+
+    # a second browser context: an engineer of a company, at tablet width
+    engineer = sign_in(browser, web, tokens.engineer, width=800, height=1100)
+    assert engineer.locator("#mounted").inner_text() == "commercial"
+    assert engineer.get_by_role("button", name="Mount").count() == 0
+    assert engineer.evaluate(UNLABELLED) == []
+    engineer.screenshot(path=str(ARTIFACTS / "facility-engineer-tablet.png"), full_page=True)
+
+
+def test_wrong_token_is_shown_next_to_the_field(browser: Any, web: RunningWeb) -> None:
+    page = browser.new_context().new_page()
+    page.goto(f"{web.url}/signin")
+    page.get_by_label("API token").fill("shb_tok_000000000000_wrong")
+    page.get_by_role("button", name="Sign in").click()
+    alert = page.get_by_role("alert")
+    assert "invalid API token" in alert.inner_text()
+    assert page.get_by_label("API token").get_attribute("aria-invalid") == "true"
+    page.screenshot(path=str(ARTIFACTS / "signin-error.png"))
