@@ -18,7 +18,9 @@ from tests.web.conftest import RunningWeb
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)"
+)
 
 # Every visible form control must have a label the accessibility tree can use.
 UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
@@ -33,8 +35,14 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
@@ -50,7 +58,9 @@ def sign_in(browser: Any, web: RunningWeb, token: str, width: int = 1280, height
     return page
 
 
-def test_operator_mounts_a_cabin_engineer_sees_it(browser: Any, web: RunningWeb, tokens: Tokens) -> None:
+def test_operator_mounts_a_cabin_engineer_sees_it(
+    browser: Any, web: RunningWeb, tokens: Tokens
+) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     operator = sign_in(browser, web, tokens.operator)
     assert operator.locator("#mounted").inner_text() == "passenger"
