@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from simhub.booking.service import BookingService
-
 from simhub.facility.loader import load_facility
 from simhub.facility.model import Facility
 from simhub.facility.service import FacilityService
@@ -32,6 +30,7 @@ class App:
     facility: Facility
     identity: IdentityService
     facility_service: FacilityService
+    booking_service: BookingService
     clock: Callable[[], datetime] = utc_now
 
     def close(self) -> None:
@@ -62,4 +61,5 @@ def build_app(
         identity=IdentityService(SqlIdentityRepository(db), utc_now),
         facility_service=facility_service,
         booking_service=BookingService(facility, SqlBookingStore(db), clock, mounted_cabin),
+        clock=clock,
     )

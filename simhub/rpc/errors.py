@@ -26,8 +26,15 @@ def _pack(message: object) -> any_pb2.Any:
     return packed
 
 
+def _field_violations(error: errors.SimhubError) -> tuple[errors.FieldViolation, ...]:
+    """Field violations of an ``InvalidArgument``, or of any error that carries them (a
+    ``Conflict`` such as booking's ``SlotUnavailable`` lists every rule the request broke)."""
+    found = getattr(error, "violations", ())
+    return tuple(v for v in found if isinstance(v, errors.FieldViolation))
+
+
 def _details(error: errors.SimhubError) -> list[any_pb2.Any]:
-    if isinstance(error, errors.InvalidArgument) and error.violations:
+    if isinstance(error, errors.InvalidArgument | errors.Conflict) and _field_violations(error):
         return [
             _pack(
                 error_details_pb2.BadRequest(
@@ -35,7 +42,7 @@ def _details(error: errors.SimhubError) -> list[any_pb2.Any]:
                         error_details_pb2.BadRequest.FieldViolation(
                             field=v.field, description=v.description
                         )
-                        for v in error.violations
+                        for v in _field_violations(error)
                     ]
                 )
             )

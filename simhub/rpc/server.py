@@ -42,7 +42,7 @@ class RpcServer:
         )
         self._app = app
         booking_pb2_grpc.add_BookingServiceServicer_to_server(
-            BookingServicer(app.booking_service, self._blocking, app.booking_service.clock),
+            BookingServicer(app.booking_service, self._blocking, app.clock),
             self.server,
         )
         self._sweeper: asyncio.Task[None] | None = None

@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, Text, TypeDecorator
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -112,3 +122,118 @@ class WebSessionRow(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# -- booking (migration 0002) -------------------------------------------------------------------
+
+
+class BookingRow(Base):
+    """A booking; ``blocked_*`` is its period padded by mount/unmount minutes (motion).
+
+    On PostgreSQL, exclusion constraints over these columns (migration 0002, btree_gist)
+    refuse overlapping slot-holding bookings; they are not declared here because SQLite has
+    no equivalent (it relies on ``BEGIN IMMEDIATE`` and the re-check in the service)."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "request_id", name="uq_bookings_organisation_request"),
+        Index("ix_bookings_organisation_start", "organisation_id", "start_at"),
+        Index("ix_bookings_state_start", "state", "start_at"),
+    )
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    created_by_user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    cabin_id: Mapped[str] = mapped_column(ForeignKey("cabins.id"))
+    mode: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20))
+    start_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    end_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    blocked_start: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    blocked_end: Mapped[datetime] = mapped_column(UtcDateTime)
+    purpose: Mapped[str] = mapped_column(Text)
+    scenario_ids: Mapped[str] = mapped_column(Text)  # JSON list of strings
+    request_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    decision_reason: Mapped[str] = mapped_column(Text)
+
+
+class BookingTransitionRow(Base):
+    """Every state change of a booking: from, to, when, by whom (NULL: the system)."""
+
+    __tablename__ = "booking_transitions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_state: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    by_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class BookingSettingsRow(Base):
+    """The facility's scalar booking rules: one row, id 1 (seeded by migration 0002)."""
+
+    __tablename__ = "booking_settings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    granularity_minutes: Mapped[int] = mapped_column(Integer)
+    min_duration_minutes: Mapped[int] = mapped_column(Integer)
+    max_duration_minutes: Mapped[int] = mapped_column(Integer)
+    min_notice_minutes: Mapped[int] = mapped_column(Integer)
+    max_horizon_days: Mapped[int] = mapped_column(Integer)
+    default_motion_hours_per_week: Mapped[int] = mapped_column(Integer)
+    default_motion_hours_per_month: Mapped[int] = mapped_column(Integer)
+    check_in_opens_minutes: Mapped[int] = mapped_column(Integer)
+    no_show_after_minutes: Mapped[int] = mapped_column(Integer)
+
+
+class OpeningHoursRow(Base):
+    """Open on ``weekday`` (0 = Monday) between two minutes of the local day."""
+
+    __tablename__ = "opening_hours"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    weekday: Mapped[int] = mapped_column(Integer)
+    opens_minute: Mapped[int] = mapped_column(Integer)
+    closes_minute: Mapped[int] = mapped_column(Integer)
+
+
+class BlackoutRow(Base):
+    __tablename__ = "blackouts"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    start_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    end_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    cabin_id: Mapped[str | None] = mapped_column(ForeignKey("cabins.id"), nullable=True)
+
+
+class BookingQuotaRow(Base):
+    __tablename__ = "booking_quotas"
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    motion_hours_per_week: Mapped[int] = mapped_column(Integer)
+    motion_hours_per_month: Mapped[int] = mapped_column(Integer)
+
+
+class LiveSessionRow(Base):
+    """A live session (simhub.session): its binding, lifecycle and final counters."""
+
+    __tablename__ = "live_sessions"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_by_user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    mode: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20))
+    booking_id: Mapped[str] = mapped_column(String(40))
+    cabin_id: Mapped[str] = mapped_column(String(40))
+    bay_id: Mapped[str] = mapped_column(String(40))
+    scenario_ref: Mapped[str] = mapped_column(String(200))
+    egos_json: Mapped[str] = mapped_column(Text)
+    traffic_json: Mapped[str] = mapped_column(Text)
+    physics_hz: Mapped[int] = mapped_column(Integer)  # whole Hz
+    frame_hz: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    failure_reason: Mapped[str] = mapped_column(Text)
+    recording_path: Mapped[str] = mapped_column(Text)
+    stats_json: Mapped[str] = mapped_column(Text)

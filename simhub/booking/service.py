@@ -1,0 +1,775 @@
+"""Booking use cases over the ``BookingStore`` port.
+
+Every write runs in one storage transaction and re-checks the rules inside it, after locking
+the requesting organisation (its quota and its request ids): on SQLite the transaction holds
+the database's write lock from its first statement (``BEGIN IMMEDIATE``); on PostgreSQL the
+exclusion constraints of migration 0002 refuse whatever a concurrent writer slipped in, and the
+store turns that into ``SlotUnavailable``.
+
+No-shows, completions, waitlist expiry and promotion are applied by ``sweep``: lazily at the
+start of every write transaction, and every few seconds by the server's background task, so a
+read may show an overdue booking as ``approved`` until the next sweep (at most one interval).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from simhub.booking import ical
+from simhub.booking.model import (
+    OPEN,
+    Blackout,
+    Booking,
+    BookingMode,
+    BookingRules,
+    BookingState,
+    OpeningInterval,
+    Policy,
+    Quota,
+    Transition,
+    may_transition,
+)
+from simhub.booking.planner import (
+    ChangeoverStep,
+    Slot,
+    SlotQuery,
+    ceil_to_grid,
+    find_slots,
+    mounted_before,
+    plan_range,
+)
+from simhub.booking.rules import (
+    AVAILABILITY_RULES,
+    MINUTE,
+    REQUEST_RULES,
+    Proposal,
+    RuleContext,
+    RuleViolation,
+    blocked_period,
+    check,
+    local_midnight,
+    local_text,
+    month_window,
+    validate_opening_hours,
+    validate_rules,
+    week_window,
+    zone,
+)
+from simhub.errors import (
+    Conflict,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PreconditionViolation,
+    QuotaExceeded,
+    QuotaViolation,
+)
+from simhub.facility.model import CabinSpec, Facility
+from simhub.identity.model import Principal, Role
+from simhub.identity.service import require_role
+from simhub.identity.tokens import new_id
+
+Clock = Callable[[], datetime]
+MAX_SEARCH_DAYS = 31
+MAX_SLOTS = 50
+
+
+class SlotUnavailable(Conflict):
+    """The slot is taken (by a booking stored first, or a concurrent one): every reason is a
+    field violation; the caller can look for a free slot with FindSlots and retry."""
+
+    def __init__(self, message: str, violations: Sequence[FieldViolation] = ()) -> None:
+        super().__init__(message)
+        self.violations: tuple[FieldViolation, ...] = tuple(violations)
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    organisation_id: str | None = None  # None: every organisation (operators only)
+    states: frozenset[BookingState] = frozenset()  # empty: any
+    cabin_id: str | None = None
+    start: datetime | None = None  # bookings ending after this
+    end: datetime | None = None  # bookings starting before this
+
+
+class BookingTransaction(Protocol):
+    """One storage transaction over bookings and the booking policy."""
+
+    def load_policy(self, time_zone: str) -> Policy: ...
+    def save_rules(self, rules: BookingRules) -> None: ...
+    def save_opening_hours(self, hours: Sequence[OpeningInterval]) -> None: ...
+    def add_blackout(self, blackout: Blackout) -> None: ...
+    def remove_blackout(self, blackout_id: str) -> bool: ...
+    def save_quota(self, quota: Quota) -> None: ...
+    def organisation_exists(self, organisation_id: str) -> bool: ...
+    def lock_organisation(self, organisation_id: str) -> None: ...
+    def get(self, booking_id: str) -> Booking | None: ...
+    def by_request_id(self, organisation_id: str, request_id: str) -> Booking | None: ...
+    def holding_between(self, start: datetime, end: datetime) -> list[Booking]: ...
+    def holding_motion_of(
+        self, organisation_id: str, start: datetime, end: datetime
+    ) -> list[Booking]: ...
+    def motion_neighbours(self, start: datetime, end: datetime) -> list[Booking]: ...
+    def last_planned_motion_before(self, at: datetime) -> Booking | None: ...
+    def add(self, booking: Booking, transition: Transition) -> None: ...
+    def change(self, booking: Booking, expected: BookingState, transition: Transition) -> bool: ...
+    def try_promote(self, booking: Booking, transition: Transition) -> bool: ...
+    def waitlisted_meeting(self, start: datetime, end: datetime) -> list[Booking]: ...
+    def approved_motion_started_before(self, at: datetime) -> list[Booking]: ...
+    def checked_in_ended_before(self, at: datetime) -> list[Booking]: ...
+    def overdue_waitlist(self, ended_before: datetime) -> list[Booking]: ...
+    def list_bookings(self, where: BookingFilter, limit: int, offset: int) -> list[Booking]: ...
+    def transitions(self, booking_id: str) -> list[Transition]: ...
+
+
+class BookingStore(Protocol):
+    """Port: where bookings live (``simhub.storage.booking_repo`` implements it)."""
+
+    def read(self) -> AbstractContextManager[BookingTransaction]: ...
+    def write(self) -> AbstractContextManager[BookingTransaction]: ...
+
+
+@dataclass(frozen=True)
+class BookingSpec:
+    """What a caller asks for in ``RequestBooking``."""
+
+    cabin_id: str
+    mode: BookingMode
+    start: datetime
+    end: datetime
+    purpose: str = ""
+    scenario_ids: tuple[str, ...] = ()
+    request_id: str = ""  # same id, same organisation: the same booking back, never a second
+    join_waitlist: bool = False  # slot taken: wait for it instead of failing
+
+
+@dataclass(frozen=True)
+class BookingDetail:
+    booking: Booking
+    transitions: tuple[Transition, ...]
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    """One slot-holding booking; ``booking`` is None when the caller may only see busy/free."""
+
+    booking: Booking | None
+    mode: BookingMode
+    cabin_id: str  # for another organisation's motion booking: "" (only the platform is busy)
+    start: datetime
+    end: datetime
+    blocked_start: datetime
+    blocked_end: datetime
+
+
+@dataclass(frozen=True)
+class Schedule:
+    start: datetime
+    end: datetime
+    time_zone: str
+    entries: tuple[ScheduleEntry, ...]
+    changeovers: tuple[ChangeoverStep, ...]  # cabin/booking blanked where not the caller's
+    blackouts: tuple[Blackout, ...]
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    quota: Quota
+    week_start: datetime
+    week_end: datetime
+    week_used_minutes: int
+    month_start: datetime
+    month_end: datetime
+    month_used_minutes: int
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    no_shows: list[Booking] = field(default_factory=list)
+    completed: list[Booking] = field(default_factory=list)
+    expired: list[Booking] = field(default_factory=list)
+    promoted: list[Booking] = field(default_factory=list)
+
+
+def _not_found(booking_id: str) -> NotFound:
+    return NotFound(f"no booking with id {booking_id!r} in your organisation")
+
+
+class BookingService:
+    def __init__(
+        self,
+        facility: Facility,
+        store: BookingStore,
+        clock: Clock,
+        mounted_cabin: Callable[[], str | None] = lambda: None,
+    ) -> None:
+        self.facility = facility
+        self._store = store
+        self._clock = clock
+        self._mounted_cabin = mounted_cabin
+        self.cabins: dict[str, CabinSpec] = {c.id: c for c in facility.cabins}
+        self._max_mount = max((c.mount_minutes for c in facility.cabins), default=0) * MINUTE
+        self._max_unmount = max((c.unmount_minutes for c in facility.cabins), default=0) * MINUTE
+
+    @property
+    def longest_changeover_minutes(self) -> int:
+        return int((self._max_mount + self._max_unmount).total_seconds() // 60)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _cabin(self, cabin_id: str, field_name: str = "cabin_id") -> CabinSpec:
+        cabin = self.cabins.get(cabin_id)
+        if cabin is None:
+            known = ", ".join(sorted(self.cabins))
+            raise InvalidArgument(
+                f"unknown cabin {cabin_id!r}",
+                [FieldViolation(field_name, f"found {cabin_id!r}; allowed: {known}")],
+            )
+        return cabin
+
+    def _context(
+        self,
+        tx: BookingTransaction,
+        policy: Policy,
+        now: datetime,
+        organisation_id: str,
+        start: datetime,
+        end: datetime,
+    ) -> tuple[RuleContext, list[Booking]]:
+        """A rule context for proposals inside [start, end): the bookings that can meet them,
+        the organisation's motion bookings in every quota window they touch, the neighbours."""
+        pad = self._max_mount + self._max_unmount
+        bookings = {b.id: b for b in tx.holding_between(start - pad, end + pad)}
+        tz = zone(policy.time_zone)
+        q0 = min(week_window(start, tz)[0], month_window(start, tz)[0])
+        q1 = max(week_window(end, tz)[1], month_window(end, tz)[1])
+        for b in tx.holding_motion_of(organisation_id, q0, q1):
+            bookings.setdefault(b.id, b)
+        for b in tx.motion_neighbours(start, end):
+            bookings.setdefault(b.id, b)
+        found = list(bookings.values())
+        return RuleContext(policy, self.cabins, found, now), found
+
+    def _visible(self, principal: Principal, booking: Booking | None, booking_id: str) -> Booking:
+        if booking is None or not principal.can_see(booking.organisation_id):
+            raise _not_found(booking_id)
+        return booking
+
+    def _transition(
+        self,
+        tx: BookingTransaction,
+        booking: Booking,
+        target: BookingState,
+        by: str | None,
+        now: datetime,
+        reason: str = "",
+        **changes: object,
+    ) -> Booking:
+        if not may_transition(booking.state, target):
+            raise FailedPrecondition(
+                f"booking {booking.id} is {booking.state.value}; it cannot become {target.value}",
+                [
+                    PreconditionViolation(
+                        "BOOKING_STATE",
+                        f"booking:{booking.id}",
+                        f"is {booking.state.value}; allowed from: "
+                        + ", ".join(s.value for s in BookingState if may_transition(s, target)),
+                    )
+                ],
+            )
+        updated = replace(booking, state=target, updated_at=now, **changes)  # type: ignore[arg-type]
+        if not tx.change(
+            updated, booking.state, Transition(booking.id, booking.state, target, now, by, reason)
+        ):
+            raise Conflict(f"booking {booking.id} changed meanwhile; read it again and retry")
+        return updated
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def _validate_spec(self, spec: BookingSpec) -> CabinSpec:
+        found = []
+        if spec.cabin_id not in self.cabins:
+            known = ", ".join(sorted(self.cabins))
+            found.append(FieldViolation("cabin_id", f"found {spec.cabin_id!r}; allowed: {known}"))
+        if spec.end <= spec.start:
+            found.append(
+                FieldViolation(
+                    "time_range",
+                    f"end {spec.end.isoformat()} is not after start {spec.start.isoformat()}",
+                )
+            )
+        if len(spec.purpose) > 500:
+            found.append(FieldViolation("purpose", f"{len(spec.purpose)} characters; at most 500"))
+        if len(spec.scenario_ids) > 50 or any(len(s) > 100 for s in spec.scenario_ids):
+            found.append(FieldViolation("scenario_ids", "at most 50 ids of at most 100 characters"))
+        if len(spec.request_id) > 100:
+            found.append(FieldViolation("request_id", "at most 100 characters"))
+        if found:
+            raise InvalidArgument("the booking request is malformed", found)
+        return self.cabins[spec.cabin_id]
+
+    def request(self, principal: Principal, spec: BookingSpec) -> Booking:
+        """Request a booking for the caller's organisation; it holds its slot at once (state
+        ``requested``) and waits for an operator's approval. Raises ``InvalidArgument``,
+        ``SlotUnavailable`` or ``QuotaExceeded`` with every broken rule."""
+        require_role(principal, Role.ENGINEER, Role.OPERATOR)
+        cabin = self._validate_spec(spec)
+        organisation = principal.organisation_id
+        now = self._clock()
+        with self._store.write() as tx:
+            tx.lock_organisation(organisation)
+            if spec.request_id:
+                existing = tx.by_request_id(organisation, spec.request_id)
+                if existing is not None:
+                    return self._replay(spec, existing)
+            self._sweep(tx, now)
+            policy = tx.load_policy(self.facility.time_zone)
+            proposal = Proposal(organisation, cabin.id, spec.mode, spec.start, spec.end)
+            context, _ = self._context(tx, policy, now, organisation, spec.start, spec.end)
+            violations = check(proposal, context)
+            state = BookingState.REQUESTED
+            if violations:
+                rules = {v.rule for v in violations}
+                if not (spec.join_waitlist and rules <= AVAILABILITY_RULES):
+                    raise _rejection(organisation, violations)
+                state = BookingState.WAITLISTED
+            blocked_start, blocked_end = blocked_period(cabin, spec.mode, spec.start, spec.end)
+            booking = Booking(
+                id=new_id("bkg"),
+                organisation_id=organisation,
+                created_by_user_id=principal.user_id,
+                cabin_id=cabin.id,
+                mode=spec.mode,
+                state=state,
+                start=spec.start,
+                end=spec.end,
+                blocked_start=blocked_start,
+                blocked_end=blocked_end,
+                purpose=spec.purpose,
+                scenario_ids=spec.scenario_ids,
+                request_id=spec.request_id or None,
+                created_at=now,
+                updated_at=now,
+            )
+            reason = (
+                "slot taken; waiting for it to free" if state is BookingState.WAITLISTED else ""
+            )
+            tx.add(booking, Transition(booking.id, None, state, now, principal.user_id, reason))
+        return booking
+
+    @staticmethod
+    def _replay(spec: BookingSpec, existing: Booking) -> Booking:
+        same = (existing.cabin_id, existing.mode, existing.end) == (
+            spec.cabin_id,
+            spec.mode,
+            spec.end,
+        ) and (existing.start == spec.start or existing.state is not BookingState.WAITLISTED)
+        if not same:
+            raise InvalidArgument(
+                f"request_id {spec.request_id!r} was used for a different booking "
+                f"({existing.id}: {existing.cabin_id} {existing.mode.value} "
+                f"{existing.start.isoformat()} to {existing.end.isoformat()})",
+                [FieldViolation("request_id", "use a new request_id for a new booking")],
+            )
+        return existing
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get(self, principal: Principal, booking_id: str) -> BookingDetail:
+        with self._store.read() as tx:
+            booking = self._visible(principal, tx.get(booking_id), booking_id)
+            return BookingDetail(booking, tuple(tx.transitions(booking.id)))
+
+    def list_bookings(
+        self, principal: Principal, where: BookingFilter, limit: int, offset: int
+    ) -> list[Booking]:
+        """Bookings by start time: the caller's organisation, or any (operators)."""
+        if not principal.is_operator:
+            if where.organisation_id not in (None, principal.organisation_id):
+                raise NotFound(f"no organisation {where.organisation_id!r} among yours")
+            where = replace(where, organisation_id=principal.organisation_id)
+        with self._store.read() as tx:
+            return tx.list_bookings(where, limit, offset)
+
+    # -- transitions -------------------------------------------------------------------------
+
+    def cancel(self, principal: Principal, booking_id: str, reason: str = "") -> Booking:
+        require_role(principal, Role.ENGINEER, Role.OPERATOR)
+        now = self._clock()
+        with self._store.write() as tx:
+            booking = self._visible(principal, tx.get(booking_id), booking_id)
+            if booking.state not in OPEN:
+                raise _closed(booking, "cancelled")
+            self._sweep(tx, now)
+            booking = self._visible(principal, tx.get(booking_id), booking_id)
+            updated = self._transition(
+                tx, booking, BookingState.CANCELLED, principal.user_id, now, reason
+            )
+            if booking.holds_slot:
+                self._promote(tx, booking, now)
+        return updated
+
+    def approve(self, principal: Principal, booking_id: str, reason: str = "") -> Booking:
+        require_role(principal, Role.OPERATOR)
+        now = self._clock()
+        with self._store.write() as tx:
+            booking = self._visible(principal, tx.get(booking_id), booking_id)
+            return self._transition(
+                tx,
+                booking,
+                BookingState.APPROVED,
+                principal.user_id,
+                now,
+                reason,
+                decision_reason=reason,
+            )
+
+    def reject(self, principal: Principal, booking_id: str, reason: str) -> Booking:
+        require_role(principal, Role.OPERATOR)
+        if not reason.strip():
+            raise InvalidArgument(
+                "a rejection needs a reason",
+                [FieldViolation("reason", "empty; say why, the requester reads it")],
+            )
+        now = self._clock()
+        with self._store.write() as tx:
+            booking = self._visible(principal, tx.get(booking_id), booking_id)
+            updated = self._transition(
+                tx,
+                booking,
+                BookingState.REJECTED,
+                principal.user_id,
+                now,
+                reason,
+                decision_reason=reason,
+            )
+            self._promote(tx, booking, now)
+        return updated
+
+    def check_in(self, principal: Principal, booking_id: str) -> Booking:
+        """Check in from ``check_in_opens_minutes`` before the start; a motion booking must
+        check in within ``no_show_after_minutes`` of its start or it is released."""
+        require_role(principal, Role.ENGINEER, Role.OPERATOR)
+        now = self._clock()
+        with self._store.write() as tx:
+            self._visible(principal, tx.get(booking_id), booking_id)
+            self._sweep(tx, now)
+            booking = self._visible(principal, tx.get(booking_id), booking_id)
+            rules = tx.load_policy(self.facility.time_zone).rules
+            tz = zone(self.facility.time_zone)
+            opens = booking.start - rules.check_in_opens_minutes * MINUTE
+            closes = (
+                booking.start + rules.no_show_after_minutes * MINUTE
+                if booking.mode is BookingMode.MOTION
+                else booking.end
+            )
+            if booking.state is BookingState.APPROVED and not opens <= now < closes:
+                raise FailedPrecondition(
+                    f"check-in for booking {booking.id} is open from {local_text(opens, tz)} "
+                    f"to {local_text(closes, tz)}; it is {local_text(now, tz)}",
+                    [PreconditionViolation("CHECK_IN_WINDOW", f"booking:{booking.id}", "closed")],
+                )
+            return self._transition(
+                tx, booking, BookingState.CHECKED_IN, principal.user_id, now, checked_in_at=now
+            )
+
+    # -- no-shows, completions, the waitlist ---------------------------------------------------
+
+    def sweep(self) -> SweepResult:
+        """Release no-shows (promoting the waitlist), complete finished sessions, expire
+        waitlist entries whose time has passed. Idempotent; safe from any replica."""
+        now = self._clock()
+        with self._store.write() as tx:
+            return self._sweep(tx, now)
+
+    def _sweep(self, tx: BookingTransaction, now: datetime) -> SweepResult:
+        rules = tx.load_policy(self.facility.time_zone).rules
+        result = SweepResult()
+        late = now - rules.no_show_after_minutes * MINUTE
+        for booking in tx.approved_motion_started_before(late):
+            reason = f"not checked in {rules.no_show_after_minutes} min after the start"
+            updated = replace(booking, state=BookingState.NO_SHOW, updated_at=now)
+            transition = Transition(
+                booking.id, booking.state, BookingState.NO_SHOW, now, None, reason
+            )
+            if tx.change(updated, booking.state, transition):
+                result.no_shows.append(updated)
+                result.promoted.extend(self._promote(tx, booking, now))
+        for booking in tx.checked_in_ended_before(now):
+            updated = replace(booking, state=BookingState.COMPLETED, updated_at=now)
+            transition = Transition(
+                booking.id, booking.state, BookingState.COMPLETED, now, None, "session ended"
+            )
+            if tx.change(updated, booking.state, transition):
+                result.completed.append(updated)
+        for booking in tx.overdue_waitlist(now):
+            updated = replace(booking, state=BookingState.CANCELLED, updated_at=now)
+            transition = Transition(
+                booking.id, booking.state, BookingState.CANCELLED, now, None, "waitlist expired"
+            )
+            if tx.change(updated, booking.state, transition):
+                result.expired.append(updated)
+        return result
+
+    def _promote(self, tx: BookingTransaction, freed: Booking, now: datetime) -> list[Booking]:
+        """Offer the period *freed* held to the waitlist, first come first served. A promoted
+        entry keeps the rest of its period that is still ahead (from the next grid step) and
+        becomes ``requested``: it holds the slot and waits for approval like any request."""
+        policy = tx.load_policy(self.facility.time_zone)
+        pad = self._max_mount + self._max_unmount
+        step = policy.rules.granularity_minutes * MINUTE
+        promoted = []
+        for waiting in tx.waitlisted_meeting(freed.blocked_start - pad, freed.blocked_end + pad):
+            start = max(waiting.start, ceil_to_grid(now, step))
+            if (waiting.end - start) < policy.rules.min_duration_minutes * MINUTE:
+                continue
+            proposal = Proposal(
+                waiting.organisation_id, waiting.cabin_id, waiting.mode, start, waiting.end
+            )
+            context, _ = self._context(tx, policy, now, waiting.organisation_id, start, waiting.end)
+            if check(proposal, context, skip_notice=True):
+                continue
+            cabin = self.cabins[waiting.cabin_id]
+            blocked_start, blocked_end = blocked_period(cabin, waiting.mode, start, waiting.end)
+            candidate = replace(
+                waiting,
+                state=BookingState.REQUESTED,
+                start=start,
+                blocked_start=blocked_start,
+                blocked_end=blocked_end,
+                updated_at=now,
+            )
+            transition = Transition(
+                waiting.id,
+                BookingState.WAITLISTED,
+                BookingState.REQUESTED,
+                now,
+                None,
+                f"promoted from the waitlist: booking {freed.id} freed the slot",
+            )
+            if tx.try_promote(candidate, transition):
+                promoted.append(candidate)
+        return promoted
+
+    # -- slots and the schedule ----------------------------------------------------------------
+
+    def find_slots(self, principal: Principal, query: SlotQuery) -> list[Slot]:
+        """The best free slots for the caller's organisation (see ``planner.find_slots``)."""
+        self._cabin(query.cabin_id)
+        found = []
+        if query.duration_minutes <= 0:
+            found.append(FieldViolation("duration_minutes", "must be > 0"))
+        if query.window_end <= query.window_start:
+            found.append(FieldViolation("window", "end must be after start"))
+        elif query.window_end - query.window_start > timedelta(days=MAX_SEARCH_DAYS):
+            found.append(
+                FieldViolation("window", f"spans more than {MAX_SEARCH_DAYS} days; search less")
+            )
+        if not 0 < query.max_results <= MAX_SLOTS:
+            found.append(
+                FieldViolation(
+                    "max_results", f"found {query.max_results}; allowed 1 to {MAX_SLOTS}"
+                )
+            )
+        if found:
+            raise InvalidArgument("the slot search is malformed", found)
+        query = replace(query, organisation_id=principal.organisation_id)
+        now = self._clock()
+        mounted = self._mounted_cabin()
+        with self._store.read() as tx:
+            policy = tx.load_policy(self.facility.time_zone)
+            context, bookings = self._context(
+                tx, policy, now, query.organisation_id, query.window_start, query.window_end
+            )
+        return find_slots(query, context, bookings, mounted)
+
+    def schedule(self, principal: Principal, day: date, days: int = 1) -> Schedule:
+        """Every slot-holding booking of *days* local days from *day*, the changeovers they
+        need and the blackouts; other organisations' bookings only as busy periods."""
+        tz = zone(self.facility.time_zone)
+        start = local_midnight(day, tz)
+        end = local_midnight(day + timedelta(days=days), tz)
+        now = self._clock()
+        fallback = self._mounted_cabin()
+        with self._store.read() as tx:
+            policy = tx.load_policy(self.facility.time_zone)
+            bookings = tx.holding_between(start, end)
+            last = tx.last_planned_motion_before(start)
+        context = RuleContext(policy, self.cabins, bookings, now)
+        before = mounted_before(start, [last] if last else [], fallback)
+        steps = plan_range(start, end, context, bookings, before)
+        own = {b.id for b in bookings if principal.can_see(b.organisation_id)}
+        entries = tuple(
+            ScheduleEntry(
+                booking=b if b.id in own else None,
+                mode=b.mode,
+                cabin_id=b.cabin_id if b.id in own or b.mode is BookingMode.FIXED_BASE else "",
+                start=b.start,
+                end=b.end,
+                blocked_start=b.blocked_start,
+                blocked_end=b.blocked_end,
+            )
+            for b in sorted(bookings, key=lambda b: (b.start, b.id))
+        )
+        shown = tuple(
+            s if s.booking_id in own else replace(s, cabin_id="", booking_id="") for s in steps
+        )
+        blackouts = tuple(b for b in policy.blackouts if b.start < end and start < b.end)
+        return Schedule(start, end, self.facility.time_zone, entries, shown, blackouts)
+
+    def export_ical(
+        self,
+        principal: Principal,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        organisation_id: str = "",
+    ) -> str:
+        """An RFC 5545 calendar of the caller's organisation's bookings (operators: any)."""
+        organisation = organisation_id or principal.organisation_id
+        if not principal.can_see(organisation):
+            raise NotFound(f"no organisation {organisation!r} among yours")
+        where = BookingFilter(organisation_id=organisation, start=start, end=end)
+        with self._store.read() as tx:
+            bookings = tx.list_bookings(where, 10_000, 0)
+        return ical.calendar(bookings, self.facility, self._clock())
+
+    # -- policy --------------------------------------------------------------------------------
+
+    def policy(self, principal: Principal) -> Policy:
+        with self._store.read() as tx:
+            policy = tx.load_policy(self.facility.time_zone)
+        if principal.is_operator:
+            return policy
+        own = tuple(q for q in policy.quotas if q.organisation_id == principal.organisation_id)
+        return replace(policy, quotas=own)
+
+    def update_rules(self, principal: Principal, rules: BookingRules) -> Policy:
+        require_role(principal, Role.OPERATOR)
+        found = validate_rules(rules, self.longest_changeover_minutes)
+        if found:
+            raise InvalidArgument("the booking rules are not valid", found)
+        with self._store.write() as tx:
+            tx.save_rules(rules)
+            return tx.load_policy(self.facility.time_zone)
+
+    def set_opening_hours(self, principal: Principal, hours: Sequence[OpeningInterval]) -> Policy:
+        require_role(principal, Role.OPERATOR)
+        found = validate_opening_hours(hours)
+        if found:
+            raise InvalidArgument("the opening hours are not valid", found)
+        with self._store.write() as tx:
+            tx.save_opening_hours(hours)
+            return tx.load_policy(self.facility.time_zone)
+
+    def add_blackout(
+        self,
+        principal: Principal,
+        start: datetime,
+        end: datetime,
+        reason: str,
+        cabin_id: str | None = None,
+    ) -> tuple[Blackout, list[Booking]]:
+        """Add a blackout; returns it and the slot-holding bookings it meets (left as they
+        are: the operators decide whether to cancel or move them)."""
+        require_role(principal, Role.OPERATOR)
+        if cabin_id:
+            self._cabin(cabin_id)
+        if end <= start:
+            raise InvalidArgument(
+                "a blackout must end after it starts",
+                [FieldViolation("time_range", f"{start.isoformat()} to {end.isoformat()}")],
+            )
+        blackout = Blackout(new_id("blk"), start, end, reason, cabin_id or None)
+        with self._store.write() as tx:
+            tx.add_blackout(blackout)
+            meeting = [
+                b
+                for b in tx.holding_between(start, end)
+                if b.start < end
+                and start < b.end
+                and (b.cabin_id == cabin_id if cabin_id else b.mode is BookingMode.MOTION)
+            ]
+        return blackout, meeting
+
+    def remove_blackout(self, principal: Principal, blackout_id: str) -> None:
+        require_role(principal, Role.OPERATOR)
+        with self._store.write() as tx:
+            if not tx.remove_blackout(blackout_id):
+                raise NotFound(f"no blackout with id {blackout_id!r}")
+
+    def set_quota(self, principal: Principal, quota: Quota) -> Quota:
+        require_role(principal, Role.OPERATOR)
+        found = [
+            FieldViolation(name, f"found {value}; must be >= 0")
+            for name, value in (
+                ("motion_hours_per_week", quota.motion_hours_per_week),
+                ("motion_hours_per_month", quota.motion_hours_per_month),
+            )
+            if value < 0
+        ]
+        if found:
+            raise InvalidArgument("the quota is not valid", found)
+        with self._store.write() as tx:
+            if not tx.organisation_exists(quota.organisation_id):
+                raise NotFound(f"no organisation with id {quota.organisation_id!r}")
+            tx.save_quota(quota)
+        return quota
+
+    def quota_usage(
+        self, principal: Principal, organisation_id: str = "", at: datetime | None = None
+    ) -> QuotaUsage:
+        """Motion minutes held (requested, approved, checked in, completed) in the local week
+        and month containing *at* (default: now), against the organisation's quota."""
+        organisation = organisation_id or principal.organisation_id
+        if not principal.can_see(organisation):
+            raise NotFound(f"no organisation {organisation!r} among yours")
+        at = at or self._clock()
+        tz = zone(self.facility.time_zone)
+        w0, w1 = week_window(at, tz)
+        m0, m1 = month_window(at, tz)
+        with self._store.read() as tx:
+            if not tx.organisation_exists(organisation):
+                raise NotFound(f"no organisation with id {organisation!r}")
+            policy = tx.load_policy(self.facility.time_zone)
+            held = tx.holding_motion_of(organisation, min(w0, m0), max(w1, m1))
+        context = RuleContext(policy, self.cabins, held, at)
+        return QuotaUsage(
+            quota=policy.quota_of(organisation),
+            week_start=w0,
+            week_end=w1,
+            week_used_minutes=context.used_motion_minutes(organisation, w0, w1),
+            month_start=m0,
+            month_end=m1,
+            month_used_minutes=context.used_motion_minutes(organisation, m0, m1),
+        )
+
+
+def _closed(booking: Booking, verb: str) -> FailedPrecondition:
+    return FailedPrecondition(
+        f"booking {booking.id} is {booking.state.value}; only open bookings "
+        f"({', '.join(sorted(s.value for s in OPEN))}) can be {verb}",
+        [PreconditionViolation("BOOKING_STATE", f"booking:{booking.id}", booking.state.value)],
+    )
+
+
+def _rejection(organisation_id: str, violations: list[RuleViolation]) -> Exception:
+    """The error for a refused request: every broken rule, in the kind the worst one calls for
+    (a malformed request beats a taken slot beats an exhausted quota)."""
+    rules = {v.rule for v in violations}
+    fields = [v.as_field_violation() for v in violations]
+    summary = "; ".join(sorted(rules))
+    if rules & REQUEST_RULES:
+        return InvalidArgument(f"the booking breaks {len(violations)} rule(s): {summary}", fields)
+    if rules & AVAILABILITY_RULES:
+        return SlotUnavailable(
+            f"the slot is not free ({summary}); find a free one with FindSlots and retry", fields
+        )
+    return QuotaExceeded(
+        f"the booking would exceed the organisation's quota ({summary})",
+        [QuotaViolation(f"organisation:{organisation_id}", v.description) for v in violations],
+    )

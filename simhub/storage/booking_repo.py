@@ -1,0 +1,405 @@
+"""``BookingStore`` over SQLAlchemy.
+
+Writers lock the requesting organisation's row (PostgreSQL ``SELECT ... FOR UPDATE``; SQLite
+already holds the database's write lock) so that its quota and request ids are checked and
+used by one transaction at a time. Overlaps between organisations are refused by the schema's
+exclusion constraints on PostgreSQL; a violation becomes ``SlotUnavailable`` here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import Select, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from simhub.booking.model import (
+    HOLDING,
+    Blackout,
+    Booking,
+    BookingMode,
+    BookingRules,
+    BookingState,
+    OpeningInterval,
+    Policy,
+    Quota,
+    Transition,
+)
+from simhub.booking.planner import PLANNED
+from simhub.booking.service import BookingFilter, SlotUnavailable
+from simhub.errors import Conflict, FieldViolation
+from simhub.storage.db import Database
+from simhub.storage.tables import (
+    BlackoutRow,
+    BookingQuotaRow,
+    BookingRow,
+    BookingSettingsRow,
+    BookingTransitionRow,
+    OpeningHoursRow,
+    OrganisationRow,
+)
+
+_HOLDING = [s.value for s in HOLDING]
+_PLANNED = [s.value for s in PLANNED]
+_EXCLUSION_VIOLATION = "23P01"
+_UNIQUE_VIOLATION = "23505"
+
+
+def _booking(row: BookingRow) -> Booking:
+    return Booking(
+        id=row.id,
+        organisation_id=row.organisation_id,
+        created_by_user_id=row.created_by_user_id,
+        cabin_id=row.cabin_id,
+        mode=BookingMode(row.mode),
+        state=BookingState(row.state),
+        start=row.start_at,
+        end=row.end_at,
+        blocked_start=row.blocked_start,
+        blocked_end=row.blocked_end,
+        purpose=row.purpose,
+        scenario_ids=tuple(json.loads(row.scenario_ids)),
+        request_id=row.request_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        checked_in_at=row.checked_in_at,
+        decision_reason=row.decision_reason,
+    )
+
+
+def _transition_row(t: Transition) -> BookingTransitionRow:
+    return BookingTransitionRow(
+        booking_id=t.booking_id,
+        from_state=t.from_state.value if t.from_state else None,
+        to_state=t.to_state.value,
+        at=t.at,
+        by_user_id=t.by_user_id,
+        reason=t.reason,
+    )
+
+
+def _sqlstate(error: IntegrityError) -> str | None:
+    return getattr(error.orig, "sqlstate", None)
+
+
+def _translate(error: IntegrityError) -> Exception:
+    state = _sqlstate(error)
+    if state == _EXCLUSION_VIOLATION:
+        return SlotUnavailable(
+            "the slot was taken by a concurrent booking; find a free one with FindSlots and retry",
+            [FieldViolation("time_range", "overlap: taken meanwhile by a concurrent request")],
+        )
+    if state == _UNIQUE_VIOLATION or "UNIQUE" in str(error.orig):
+        return Conflict("request_id was used by a concurrent request; retry to get its booking")
+    return error
+
+
+class SqlBookingTransaction:
+    def __init__(self, session: Session, postgres: bool) -> None:
+        self._s = session
+        self._postgres = postgres
+
+    # -- policy -------------------------------------------------------------------------------
+
+    def load_policy(self, time_zone: str) -> Policy:
+        row = self._s.get(BookingSettingsRow, 1)
+        rules = BookingRules() if row is None else _rules(row)
+        hours = tuple(
+            OpeningInterval(r.weekday, r.opens_minute, r.closes_minute)
+            for r in self._s.scalars(
+                select(OpeningHoursRow).order_by(
+                    OpeningHoursRow.weekday, OpeningHoursRow.opens_minute
+                )
+            )
+        )
+        blackouts = tuple(
+            Blackout(r.id, r.start_at, r.end_at, r.reason, r.cabin_id)
+            for r in self._s.scalars(select(BlackoutRow).order_by(BlackoutRow.start_at))
+        )
+        quotas = tuple(
+            Quota(r.organisation_id, r.motion_hours_per_week, r.motion_hours_per_month)
+            for r in self._s.scalars(select(BookingQuotaRow))
+        )
+        return Policy(time_zone, rules, hours, blackouts, quotas)
+
+    def save_rules(self, rules: BookingRules) -> None:
+        row = self._s.get(BookingSettingsRow, 1) or BookingSettingsRow(id=1)
+        for name in BookingRules.__dataclass_fields__:
+            setattr(row, name, getattr(rules, name))
+        self._s.merge(row)
+
+    def save_opening_hours(self, hours: Sequence[OpeningInterval]) -> None:
+        self._s.execute(delete(OpeningHoursRow))
+        self._s.add_all(
+            OpeningHoursRow(
+                weekday=h.weekday, opens_minute=h.opens_minute, closes_minute=h.closes_minute
+            )
+            for h in hours
+        )
+
+    def add_blackout(self, blackout: Blackout) -> None:
+        self._s.add(
+            BlackoutRow(
+                id=blackout.id,
+                start_at=blackout.start,
+                end_at=blackout.end,
+                reason=blackout.reason,
+                cabin_id=blackout.cabin_id,
+            )
+        )
+
+    def remove_blackout(self, blackout_id: str) -> bool:
+        row = self._s.get(BlackoutRow, blackout_id)
+        if row is None:
+            return False
+        self._s.delete(row)
+        return True
+
+    def save_quota(self, quota: Quota) -> None:
+        self._s.merge(
+            BookingQuotaRow(
+                organisation_id=quota.organisation_id,
+                motion_hours_per_week=quota.motion_hours_per_week,
+                motion_hours_per_month=quota.motion_hours_per_month,
+            )
+        )
+
+    def organisation_exists(self, organisation_id: str) -> bool:
+        return self._s.get(OrganisationRow, organisation_id) is not None
+
+    def lock_organisation(self, organisation_id: str) -> None:
+        if self._postgres:
+            self._s.execute(
+                select(OrganisationRow.id)
+                .where(OrganisationRow.id == organisation_id)
+                .with_for_update()
+            )
+
+    # -- bookings -------------------------------------------------------------------------------
+
+    def _all(self, query: Select[tuple[BookingRow]]) -> list[Booking]:
+        return [_booking(r) for r in self._s.scalars(query)]
+
+    def get(self, booking_id: str) -> Booking | None:
+        row = self._s.get(BookingRow, booking_id, populate_existing=True)
+        return _booking(row) if row else None
+
+    def by_request_id(self, organisation_id: str, request_id: str) -> Booking | None:
+        row = self._s.scalar(
+            select(BookingRow).where(
+                BookingRow.organisation_id == organisation_id,
+                BookingRow.request_id == request_id,
+            )
+        )
+        return _booking(row) if row else None
+
+    def holding_between(self, start: datetime, end: datetime) -> list[Booking]:
+        return self._all(
+            select(BookingRow).where(
+                BookingRow.state.in_(_HOLDING),
+                BookingRow.blocked_start < end,
+                BookingRow.blocked_end > start,
+            )
+        )
+
+    def holding_motion_of(
+        self, organisation_id: str, start: datetime, end: datetime
+    ) -> list[Booking]:
+        return self._all(
+            select(BookingRow).where(
+                BookingRow.organisation_id == organisation_id,
+                BookingRow.mode == BookingMode.MOTION.value,
+                BookingRow.state.in_(_HOLDING),
+                BookingRow.start_at < end,
+                BookingRow.end_at > start,
+            )
+        )
+
+    def motion_neighbours(self, start: datetime, end: datetime) -> list[Booking]:
+        motion = select(BookingRow).where(
+            BookingRow.mode == BookingMode.MOTION.value, BookingRow.state.in_(_HOLDING)
+        )
+        before = self._s.scalar(
+            motion.where(BookingRow.end_at <= start).order_by(BookingRow.start_at.desc()).limit(1)
+        )
+        after = self._s.scalar(
+            motion.where(BookingRow.start_at >= end).order_by(BookingRow.start_at).limit(1)
+        )
+        return [_booking(r) for r in (before, after) if r is not None]
+
+    def last_planned_motion_before(self, at: datetime) -> Booking | None:
+        row = self._s.scalar(
+            select(BookingRow)
+            .where(
+                BookingRow.mode == BookingMode.MOTION.value,
+                BookingRow.state.in_(_PLANNED),
+                BookingRow.start_at < at,
+            )
+            .order_by(BookingRow.start_at.desc())
+            .limit(1)
+        )
+        return _booking(row) if row else None
+
+    def add(self, booking: Booking, transition: Transition) -> None:
+        self._s.add(
+            BookingRow(
+                id=booking.id,
+                organisation_id=booking.organisation_id,
+                created_by_user_id=booking.created_by_user_id,
+                cabin_id=booking.cabin_id,
+                mode=booking.mode.value,
+                state=booking.state.value,
+                start_at=booking.start,
+                end_at=booking.end,
+                blocked_start=booking.blocked_start,
+                blocked_end=booking.blocked_end,
+                purpose=booking.purpose,
+                scenario_ids=json.dumps(list(booking.scenario_ids)),
+                request_id=booking.request_id,
+                created_at=booking.created_at,
+                updated_at=booking.updated_at,
+                checked_in_at=booking.checked_in_at,
+                decision_reason=booking.decision_reason,
+            )
+        )
+        self._flush()
+        self._s.add(_transition_row(transition))
+        self._flush()
+
+    def _flush(self) -> None:
+        try:
+            self._s.flush()
+        except IntegrityError as error:
+            translated = _translate(error)
+            if translated is error:
+                raise
+            raise translated from error
+
+    def change(self, booking: Booking, expected: BookingState, transition: Transition) -> bool:
+        """Compare-and-set: store *booking* only if it is still in state *expected*."""
+        result = self._s.execute(
+            update(BookingRow)
+            .where(BookingRow.id == booking.id, BookingRow.state == expected.value)
+            .values(
+                state=booking.state.value,
+                start_at=booking.start,
+                end_at=booking.end,
+                blocked_start=booking.blocked_start,
+                blocked_end=booking.blocked_end,
+                updated_at=booking.updated_at,
+                checked_in_at=booking.checked_in_at,
+                decision_reason=booking.decision_reason,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return False
+        self._s.add(_transition_row(transition))
+        self._flush()
+        return True
+
+    def try_promote(self, booking: Booking, transition: Transition) -> bool:
+        """Promote a waitlisted booking inside a savepoint: if a concurrent writer took the
+        slot (an exclusion violation), only the promotion is undone."""
+        try:
+            with self._s.begin_nested():
+                return self.change(booking, BookingState.WAITLISTED, transition)
+        except SlotUnavailable:
+            return False
+
+    def waitlisted_meeting(self, start: datetime, end: datetime) -> list[Booking]:
+        return self._all(
+            select(BookingRow)
+            .where(
+                BookingRow.state == BookingState.WAITLISTED.value,
+                BookingRow.start_at < end,
+                BookingRow.end_at > start,
+            )
+            .order_by(BookingRow.created_at, BookingRow.id)
+        )
+
+    def approved_motion_started_before(self, at: datetime) -> list[Booking]:
+        return self._all(
+            select(BookingRow).where(
+                BookingRow.state == BookingState.APPROVED.value,
+                BookingRow.mode == BookingMode.MOTION.value,
+                BookingRow.start_at <= at,
+            )
+        )
+
+    def checked_in_ended_before(self, at: datetime) -> list[Booking]:
+        return self._all(
+            select(BookingRow).where(
+                BookingRow.state == BookingState.CHECKED_IN.value, BookingRow.end_at <= at
+            )
+        )
+
+    def overdue_waitlist(self, ended_before: datetime) -> list[Booking]:
+        return self._all(
+            select(BookingRow).where(
+                BookingRow.state == BookingState.WAITLISTED.value,
+                BookingRow.end_at <= ended_before,
+            )
+        )
+
+    def list_bookings(self, where: BookingFilter, limit: int, offset: int) -> list[Booking]:
+        query = select(BookingRow)
+        if where.organisation_id is not None:
+            query = query.where(BookingRow.organisation_id == where.organisation_id)
+        if where.states:
+            query = query.where(BookingRow.state.in_([s.value for s in where.states]))
+        if where.cabin_id:
+            query = query.where(BookingRow.cabin_id == where.cabin_id)
+        if where.start is not None:
+            query = query.where(BookingRow.end_at > where.start)
+        if where.end is not None:
+            query = query.where(BookingRow.start_at < where.end)
+        query = query.order_by(BookingRow.start_at, BookingRow.id).offset(offset).limit(limit)
+        return self._all(query)
+
+    def transitions(self, booking_id: str) -> list[Transition]:
+        rows = self._s.scalars(
+            select(BookingTransitionRow)
+            .where(BookingTransitionRow.booking_id == booking_id)
+            .order_by(BookingTransitionRow.id)
+        )
+        return [
+            Transition(
+                booking_id=r.booking_id,
+                from_state=BookingState(r.from_state) if r.from_state else None,
+                to_state=BookingState(r.to_state),
+                at=r.at,
+                by_user_id=r.by_user_id,
+                reason=r.reason,
+            )
+            for r in rows
+        ]
+
+
+def _rules(row: BookingSettingsRow) -> BookingRules:
+    return BookingRules(**{name: getattr(row, name) for name in BookingRules.__dataclass_fields__})
+
+
+class SqlBookingStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @contextmanager
+    def read(self) -> Iterator[SqlBookingTransaction]:
+        with self._db.read() as s:
+            yield SqlBookingTransaction(s, postgres=self._db.is_postgres)
+
+    @contextmanager
+    def write(self) -> Iterator[SqlBookingTransaction]:
+        try:
+            with self._db.write() as s:
+                yield SqlBookingTransaction(s, postgres=self._db.is_postgres)
+        except IntegrityError as error:  # raised at commit (deferred checks)
+            translated = _translate(error)
+            if translated is error:
+                raise
+            raise translated from error
