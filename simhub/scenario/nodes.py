@@ -150,6 +150,11 @@ def _convert(element: etree._Element, file: str, lines: list[str]) -> Node:
 
 
 def _attr_position(lines: list[str], line: int, name: str) -> tuple[int, int]:
+    if 0 < line <= len(lines):
+        text = lines[line - 1]
+        found = text.find(f" {name}=")
+        if found >= 0:
+            return line, found + 2
     for index in range(max(line - 1, 0), min(line + 20, len(lines))):
         match = re.search(rf"(?<![\w:.-]){re.escape(name)}\s*=", lines[index])
         if match:

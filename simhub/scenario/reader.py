@@ -324,23 +324,30 @@ class Reader:
     def set_catalog_dirs(self, directories: list[str]) -> None:
         self.catalog_dirs = [(self.base_dir / directory) for directory in directories]
 
-    def _catalog(self, name: str, node: Node) -> Node:
+    def _catalog_entries(self, name: str, node: Node) -> dict[str, Node]:
+        """Entries of every catalog called ``name`` in the catalog directories (first wins)."""
         available: list[str] = []
+        entries: dict[str, Node] = {}
+        found = False
         for directory in self.catalog_dirs:
             if not directory.is_dir():
                 continue
             for path in sorted(directory.glob("*.xosc")):
-                root = self._catalog_file(path)
-                for item in root.children:
-                    if item.tag == "Catalog":
-                        catalog_name = item.attrib.get("name", "")
-                        if catalog_name == name:
-                            return item
-                        available.append(catalog_name)
-        searched = ", ".join(display_path(d) for d in self.catalog_dirs) or "none listed"
-        raise node.error(f"catalog {name!r} not found in the catalog directories ({searched})",
-                         allowed_list(available), name=name, choices=available,
-                         attribute="catalogName")
+                for item in self._catalog_file(path).children:
+                    if item.tag != "Catalog":
+                        continue
+                    catalog_name = item.attrib.get("name", "")
+                    available.append(catalog_name)
+                    if catalog_name == name:
+                        found = True
+                        for entry in item.children:
+                            entries.setdefault(entry.attrib.get("name", ""), entry)
+        if not found:
+            searched = ", ".join(display_path(d) for d in self.catalog_dirs) or "none listed"
+            raise node.error(f"catalog {name!r} not found in the catalog directories "
+                             f"({searched})", allowed_list(available), name=name,
+                             choices=available, attribute="catalogName")
+        return entries
 
     def _catalog_file(self, path: Path) -> Node:
         key = path.resolve()
@@ -350,8 +357,7 @@ class Reader:
 
     def _resolve_catalog_reference(self, reference: CatalogReference, node: Node
                                    ) -> CatalogReference:
-        catalog = self._catalog(reference.catalog_name, node)
-        entries = {item.attrib.get("name", ""): item for item in catalog.children}
+        entries = self._catalog_entries(reference.catalog_name, node)
         entry = entries.get(reference.entry_name)
         if entry is None:
             raise node.error(f"catalog {reference.catalog_name!r} has no entry "
@@ -410,7 +416,27 @@ class Reader:
                                  f"<{node.tag}> is visual only; simhub does not read it")
 
 
+_CATALOG_CACHE: dict[tuple[Path, int, int], Node] = {}
+_CATALOG_CACHE_SIZE = 64
+
+
 def _load_xml(path: Path) -> Node:
+    """A catalog file's Node tree; cached by path, size and mtime (trees are never changed)."""
+    try:
+        stat = path.stat()
+    except OSError as error:
+        raise ScenarioError(display_path(path), 1, 1,
+                            f"cannot read file: {error.strerror}") from None
+    key = (path, stat.st_size, stat.st_mtime_ns)
+    cached = _CATALOG_CACHE.get(key)
+    if cached is None:
+        if len(_CATALOG_CACHE) >= _CATALOG_CACHE_SIZE:
+            _CATALOG_CACHE.pop(next(iter(_CATALOG_CACHE)))
+        cached = _CATALOG_CACHE[key] = _parse_catalog_file(path)
+    return cached
+
+
+def _parse_catalog_file(path: Path) -> Node:
     try:
         data = path.read_bytes()
     except OSError as error:

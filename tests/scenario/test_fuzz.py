@@ -169,7 +169,7 @@ def test_element_limit_guards_alias_expansion(monkeypatch: pytest.MonkeyPatch) -
         parse_yaml_text(YAML_TEXT, SCENARIOS, "bomb.yaml")
 
 
-@SETTINGS
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.floats(allow_nan=False, allow_infinity=False),
     # text starting with "$" is a parameter reference in OpenSCENARIO, not a literal
