@@ -8,6 +8,7 @@ Public API::
     validate(path) -> Findings
     to_yaml(scenario) -> str;  to_xosc(scenario) -> str
     yaml_schema() -> dict                              # JSON Schema of the YAML form
+    resolved(x) -> the object, or a CatalogReference's resolved catalog entry
 
 Every error a file can cause is a ``simhub.errors.InvalidArgument`` (``ScenarioError``).
 """
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simhub.errors import InvalidArgument
+from simhub.scenario.common import CatalogReference, resolved
 from simhub.scenario.distribution import ConcreteScenario, load_distribution
 from simhub.scenario.document import OpenScenario, Scenario
 from simhub.scenario.nodes import ScenarioError, display_path
@@ -112,7 +114,9 @@ def validate(path: str | Path) -> Findings:
 
 
 __all__ = [
+    "SCENARIO_SUFFIXES",
     "SCHEMA_FILE",
+    "CatalogReference",
     "ConcreteScenario",
     "Finding",
     "Findings",
@@ -121,6 +125,7 @@ __all__ = [
     "ScenarioError",
     "load",
     "load_distribution",
+    "resolved",
     "to_xosc",
     "to_yaml",
     "validate",

@@ -5,10 +5,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from simhub.scenario import enums
 from simhub.scenario.schema import attr, child, children, element
+
+T = TypeVar("T")
 
 
 @element("ParameterDeclaration")
@@ -93,3 +95,11 @@ class BoundingBox:
 
     center: Center = child("Center", "Center")
     dimensions: Dimensions = child("Dimensions", "Dimensions")
+
+
+def resolved(value: T | CatalogReference) -> T:
+    """The object itself, or for a catalog reference the catalog entry it resolved to."""
+    if isinstance(value, CatalogReference):
+        entry: T = value.resolved
+        return entry
+    return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import simhub.scenario as sc
-from simhub.scenario import actions, conditions, positions, routes
+from simhub.scenario import actions, conditions, entities, positions, routes
 from simhub.scenario.nodes import ScenarioError
 from simhub.scenario.xosc import parse_xosc_text
 from simhub.scenario.yaml_form import parse_yaml_text
@@ -145,15 +145,16 @@ def test_every_kind_reads_and_round_trips() -> None:
     ]
     environment = event.events[0].actions[1].kind
     assert isinstance(environment, actions.EnvironmentAction)
-    assert isinstance(environment.environment.resolved, actions.Environment)
+    assert isinstance(sc.resolved(environment.environment), actions.Environment)
     route_action = event.events[0].actions[10].kind
     assert isinstance(route_action, actions.AssignRouteAction)
-    assert isinstance(route_action.route.resolved, routes.Route)
+    assert isinstance(sc.resolved(route_action.route), routes.Route)
     teleport = event.events[0].actions[15].kind
     assert isinstance(teleport, actions.TeleportAction)
     assert isinstance(teleport.position, positions.RoutePosition)
     target = scenario.document.entities.scenario_objects[1].entity
-    assert target.resolved.performance.max_speed == 20.0
+    vehicle = sc.resolved(target)
+    assert isinstance(vehicle, entities.Vehicle) and vehicle.performance.max_speed == 20.0
     trigger = event.events[0].start_trigger
     assert trigger is not None
     found = [c.kind.condition if isinstance(c.kind, conditions.ByEntityCondition) else c.kind

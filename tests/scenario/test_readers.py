@@ -40,8 +40,9 @@ def test_cut_in_model_details() -> None:
     assert scenario.version == (1, 1)
     objects = {o.name: o for o in scenario.document.entities.scenario_objects}
     ego = objects["Ego"].entity
+    assert isinstance(ego, sc.CatalogReference)
     assert ego.catalog_name == "VehicleCatalog" and ego.entry_name == "car_white"
-    vehicle = ego.resolved
+    vehicle: object = sc.resolved(ego)
     assert isinstance(vehicle, entities.Vehicle)
     assert vehicle.performance.max_speed == pytest.approx(250 / 3.6)
     events = [
