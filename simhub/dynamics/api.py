@@ -56,6 +56,12 @@ def _first_non_finite(values: np.ndarray) -> int:
     return -1
 
 
+@njit(cache=True)
+def _all_finite(states: np.ndarray, inputs: np.ndarray) -> bool:
+    """True when neither array holds a NaN or an infinity."""
+    return _first_non_finite(states) < 0 and _first_non_finite(inputs) < 0
+
+
 def _fail(what: str, field: str, description: str) -> InvalidArgument:
     return InvalidArgument(what, [FieldViolation(field, description)])
 
@@ -158,18 +164,48 @@ class Stepper:
         rhs = integrate.KERNELS[(self.model.value, "rhs")]
         self._rhs: Callable[..., None] = rhs[0] if vehicles >= PARALLEL_FROM_VEHICLES else rhs[1]
 
-    def step(self, states: Any, inputs: Any, out: FloatArray | None = None) -> FloatArray:
-        """States after one step, ``(N, nx)``; written into ``out`` (may be ``states``)."""
+    def _checked(self, states: Any, inputs: Any) -> tuple[FloatArray, FloatArray]:
+        # Fast path for the real-time loop: the right arrays already, one compiled scan.
+        if (
+            isinstance(states, np.ndarray)
+            and isinstance(inputs, np.ndarray)
+            and states.dtype == np.float64
+            and inputs.dtype == np.float64
+            and states.shape == (self.vehicles, self.state_size)
+            and inputs.shape == (self.vehicles, 2)
+            and states.flags.c_contiguous
+            and inputs.flags.c_contiguous
+            and _all_finite(states, inputs)
+        ):
+            return states, inputs
         x = _float_2d("states", states, self.vehicles, self.state_size)
         u = _float_2d("inputs", inputs, self.vehicles, 2)
-        target = np.empty_like(x) if out is None else out
+        return x, u
+
+    def step(self, states: Any, inputs: Any, out: FloatArray | None = None) -> FloatArray:
+        """States after one step, ``(N, nx)``; written into ``out`` (may be ``states``)."""
+        x, u = self._checked(states, inputs)
+        if out is None:
+            target = np.empty_like(x)
+        elif (
+            isinstance(out, np.ndarray)
+            and out.dtype == np.float64
+            and out.shape == x.shape
+            and out.flags.writeable
+        ):
+            target = out
+        else:
+            raise _fail(
+                "out does not fit the states",
+                "out",
+                f"must be a writable float64 array of shape {x.shape}",
+            )
         self._kernel(x, u, self.params, self.param_rows, self.road_friction, self.dt, target)
         return target
 
     def derivatives(self, states: Any, inputs: Any) -> FloatArray:
         """Right-hand side f(x, u, p), ``(N, nx)``, for the current friction and parameters."""
-        x = _float_2d("states", states, self.vehicles, self.state_size)
-        u = _float_2d("inputs", inputs, self.vehicles, 2)
+        x, u = self._checked(states, inputs)
         out = np.empty_like(x)
         self._rhs(x, u, self.params, self.param_rows, self.road_friction, out)
         return out
@@ -193,5 +229,6 @@ def warm_up() -> None:
             else:
                 kernel(x, u, params, rows, mu, 0.01, x.copy())
     _first_non_finite(np.zeros((1, 1)))
+    _all_finite(np.zeros((1, 1)), np.zeros((1, 1)))
     drivers.warm_up()
     collision.warm_up()

@@ -143,3 +143,15 @@ def test_wrong_shapes_are_rejected(passenger: VehicleParams) -> None:
 def test_kst_needs_a_trailer(passenger: VehicleParams) -> None:
     with pytest.raises(InvalidArgument, match="trailer"):
         Stepper("kst", param_table([passenger]), 1, 0.01)
+
+
+def test_out_must_fit_the_states(passenger: VehicleParams) -> None:
+    stepper = Stepper("st", param_table([passenger]), 2, 0.01)
+    with pytest.raises(InvalidArgument, match="out does not fit"):
+        stepper.step(np.zeros((2, 7)), np.zeros((2, 2)), out=np.zeros((1, 7)))
+
+
+def test_lists_and_other_dtypes_are_accepted(passenger: VehicleParams) -> None:
+    stepper = Stepper("ks", param_table([passenger]), 1, 0.1)
+    stepped = stepper.step([[0, 0, 0, 10, 0]], np.zeros((1, 2), np.float32))
+    assert stepped[0, 0] == pytest.approx(1.0)  # 10 m/s for 0.1 s
