@@ -58,6 +58,14 @@ def check_references(document: OpenScenario, root: Node) -> None:
     """Raise ScenarioError for an entity or storyboard element reference to nothing."""
     entities = [item.name for item in document.entities.scenario_objects]
     known = set(entities)
+    if len(known) != len(entities):
+        seen: set[str] = set()
+        for item in document.entities.scenario_objects:
+            if item.name in seen:
+                node = _node_at(root, source_line(item))
+                raise node.error(f"scenario object name {item.name!r} is used twice",
+                                 "unique names", attribute="name")
+            seen.add(item.name)
     elements = _storyboard_names(document)
     for obj in _walk(document):
         if isinstance(obj, TrailerRef) and obj.entity_ref == "":

@@ -20,7 +20,7 @@ from simhub.scenario.yaml_form import parse_yaml_text
 
 from .conftest import INTEROP, SCENARIOS
 
-SETTINGS = settings(max_examples=60, deadline=None,
+SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 BAD_VALUES = st.sampled_from([
     "", "abc", "1e400", "-1e400", "99999999999999999999999", "NaN", "inf", "$", "$nope",

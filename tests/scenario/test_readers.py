@@ -260,3 +260,21 @@ def test_unknown_storyboard_element_reference() -> None:
     with pytest.raises(ScenarioError) as caught:
         parse_yaml_text(text, SCENARIOS, "c.yaml")
     assert caught.value.suggestion == "CutInEvent"
+
+
+def test_duplicate_entity_name() -> None:
+    need_interop()
+    text = (INTEROP / "cut-in_simple.xosc").read_text().replace(
+        '<ScenarioObject name="OverTaker">', '<ScenarioObject name="Ego">')
+    with pytest.raises(ScenarioError, match="used twice"):
+        parse_xosc_text(text, INTEROP, "t.xosc")
+
+
+def test_findings_list_warnings_with_lines() -> None:
+    need_interop()
+    findings = sc.validate(INTEROP / "cut-in.xosc")
+    assert findings.ok and findings.warnings
+    assert all(w.line >= 1 and w.severity == "warning" for w in findings.warnings)
+    assert any("SceneGraphFile" in w.message for w in findings.warnings)
+    bad = sc.validate(SCENARIOS / "does_not_exist.yaml")
+    assert not bad.ok and "cannot read" in bad.errors[0].message
