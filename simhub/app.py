@@ -5,18 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from simhub.booking.service import BookingService
 from simhub.facility.loader import load_facility
 from simhub.facility.model import Facility
 from simhub.facility.service import FacilityService
 from simhub.identity.service import IdentityService
+from simhub.scenario.library import ScenarioLibrary
+from simhub.session.booking_gate import StoredBookingGate
+from simhub.session.service import SessionService
+from simhub.session_io import LiveIo
 from simhub.settings import Settings
 from simhub.storage.booking_repo import SqlBookingStore
 from simhub.storage.db import Database, normalise_url
 from simhub.storage.facility_repo import SqlFacilityStore, sync_facility
 from simhub.storage.identity_repo import SqlIdentityRepository
 from simhub.storage.migrate import upgrade
+from simhub.storage.scenario_repo import SqlScenarioStore
+from simhub.storage.session_repo import SqlSessionStore
 
 
 def utc_now() -> datetime:
@@ -32,9 +41,21 @@ class App:
     facility_service: FacilityService
     booking_service: BookingService
     clock: Callable[[], datetime] = utc_now
+    sessions: SessionService | None = None  # live sessions; None only in hand-built Apps
+    scenarios: ScenarioLibrary | None = None  # the scenario library; None only in hand-built Apps
 
     def close(self) -> None:
+        if self.sessions is not None:
+            self.sessions.close()
         self.db.dispose()
+
+
+def recordings_dir(settings: Settings) -> Path:
+    """Session recordings live beside an SQLite database file, else in ``var/recordings``."""
+    url = make_url(normalise_url(settings.database_url))
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).parent / "recordings"
+    return Path("var") / "recordings"
 
 
 def build_app(
@@ -54,6 +75,13 @@ def build_app(
         mounted = facility_service.state().mounted
         return mounted.cabin_id if mounted else None
 
+    sessions = SessionService(
+        facility,
+        SqlSessionStore(db),
+        StoredBookingGate(facility, SqlBookingStore(db), clock),
+        utc_now,
+        io_factory=LiveIo(recordings_dir(settings)),
+    )
     return App(
         settings=settings,
         db=db,
@@ -62,4 +90,6 @@ def build_app(
         facility_service=facility_service,
         booking_service=BookingService(facility, SqlBookingStore(db), clock, mounted_cabin),
         clock=clock,
+        sessions=sessions,
+        scenarios=ScenarioLibrary(SqlScenarioStore(db), utc_now),
     )

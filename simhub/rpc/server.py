@@ -14,19 +14,34 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from simhub._proto.simhub.v1 import booking_pb2, booking_pb2_grpc, facility_pb2, facility_pb2_grpc
+from simhub._proto.simhub.v1 import (
+    booking_pb2,
+    booking_pb2_grpc,
+    facility_pb2,
+    facility_pb2_grpc,
+    scenario_pb2,
+    scenario_pb2_grpc,
+    session_pb2,
+    session_pb2_grpc,
+)
 from simhub.app import App, utc_now
 from simhub.rpc.auth import AuthInterceptor
 from simhub.rpc.blocking import Blocking
 from simhub.rpc.booking import BookingServicer
 from simhub.rpc.facility import FacilityServicer
+from simhub.rpc.scenario import ScenarioServicer
+from simhub.rpc.session import SessionServicer
 
 log = logging.getLogger("simhub.rpc")
 
 SERVICE_NAMES = (
     facility_pb2.DESCRIPTOR.services_by_name["FacilityService"].full_name,
     booking_pb2.DESCRIPTOR.services_by_name["BookingService"].full_name,
+    session_pb2.DESCRIPTOR.services_by_name["SessionService"].full_name,
+    scenario_pb2.DESCRIPTOR.services_by_name["ScenarioService"].full_name,
 )
+#: Scenario bundles may be up to 32 MiB; leave room for the envelope.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 #: How often the server releases no-shows and promotes the waitlist (writes do it too).
 BOOKING_SWEEP_INTERVAL_S = 30.0
 
@@ -36,15 +51,29 @@ class RpcServer:
 
     def __init__(self, app: App, host: str, port: int) -> None:
         self._blocking = Blocking(app.settings.rpc_workers)
-        self.server = grpc.aio.server(interceptors=[AuthInterceptor(app.identity, self._blocking)])
+        self.server = grpc.aio.server(
+            interceptors=[AuthInterceptor(app.identity, self._blocking)],
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ],
+        )
         facility_pb2_grpc.add_FacilityServiceServicer_to_server(
             FacilityServicer(app.facility_service, self._blocking, utc_now), self.server
         )
         self._app = app
+        if app.sessions is not None:
+            session_pb2_grpc.add_SessionServiceServicer_to_server(
+                SessionServicer(app.sessions, self._blocking), self.server
+            )
         booking_pb2_grpc.add_BookingServiceServicer_to_server(
             BookingServicer(app.booking_service, self._blocking, app.clock),
             self.server,
         )
+        if app.scenarios is not None:
+            scenario_pb2_grpc.add_ScenarioServiceServicer_to_server(
+                ScenarioServicer(app.scenarios, self._blocking), self.server
+            )
         self._sweeper: asyncio.Task[None] | None = None
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
