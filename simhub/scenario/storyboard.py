@@ -7,14 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simhub.scenario import enums
-from simhub.scenario.actions import (
-    GLOBAL_ACTIONS,
-    PRIVATE_ACTIONS,
-    GlobalActionType,
-    PrivateActionType,
-)
+from simhub.scenario.actions import PRIVATE_ACTIONS, PrivateActionType
 from simhub.scenario.common import CatalogReference, EntityRef, ParameterDeclaration
 from simhub.scenario.conditions import Trigger
+from simhub.scenario.global_actions import GLOBAL_ACTIONS, GlobalActionType
 from simhub.scenario.schema import attr, child, children, choice, choices, element
 
 

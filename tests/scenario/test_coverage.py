@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import simhub.scenario as sc
-from simhub.scenario import actions, conditions, entities, positions, routes
+from simhub.scenario import actions, conditions, entities, global_actions, positions, routes
 from simhub.scenario.nodes import ScenarioError
 from simhub.scenario.xosc import parse_xosc_text
 from simhub.scenario.yaml_form import parse_yaml_text
@@ -136,16 +136,18 @@ def test_every_kind_reads_and_round_trips() -> None:
     event = scenario.document.storyboard.stories[0].acts[0].maneuver_groups[0].maneuvers[0]
     kinds = [type(a.kind) for a in event.events[0].actions]
     assert kinds == [
-        actions.EnvironmentAction, actions.EnvironmentAction, actions.EntityAction,
-        actions.EntityAction, actions.ParameterAction, actions.VariableAction,
-        actions.TrafficSignalStateAction, actions.VisibilityAction, actions.SynchronizeAction,
+        global_actions.EnvironmentAction, global_actions.EnvironmentAction,
+        global_actions.EntityAction, global_actions.EntityAction,
+        global_actions.ParameterAction, global_actions.VariableAction,
+        global_actions.TrafficSignalStateAction, actions.VisibilityAction,
+        actions.SynchronizeAction,
         actions.AcquirePositionAction, actions.AssignRouteAction,
         actions.AssignControllerAction, actions.ActivateControllerAction,
         actions.LaneOffsetAction, actions.FollowTrajectoryAction, actions.TeleportAction,
     ]
     environment = event.events[0].actions[1].kind
-    assert isinstance(environment, actions.EnvironmentAction)
-    assert isinstance(sc.resolved(environment.environment), actions.Environment)
+    assert isinstance(environment, global_actions.EnvironmentAction)
+    assert isinstance(sc.resolved(environment.environment), global_actions.Environment)
     route_action = event.events[0].actions[10].kind
     assert isinstance(route_action, actions.AssignRouteAction)
     assert isinstance(sc.resolved(route_action.route), routes.Route)
