@@ -82,7 +82,7 @@ def db_upgrade() -> None:
 @demo_app.command("load")
 def demo_load() -> None:
     """Load the demo facility: organisations, users and tokens (printed once)."""
-    from simhub.demo import DEMO_COMPANY, FACILITY_ORG, load_demo
+    from simhub.demo import DEMO_COMPANY, FACILITY_ORG, load_demo, load_library
 
     application = _build()
     tokens = load_demo(application.identity)
@@ -100,6 +100,14 @@ def demo_load() -> None:
         print(f"  engineer ({DEMO_COMPANY}): {tokens.engineer.secret}")
         print(f"  operator ({FACILITY_ORG}): {tokens.operator.secret}")
         print(f"  e.g.  export SIMHUB_TOKEN={tokens.engineer.secret}")
+    if application.scenarios is not None:
+        library = load_library(
+            application.scenarios, application.identity, application.settings.scenarios_dir
+        )
+        if library.loaded:
+            console.print(f"scenario library: uploaded {', '.join(library.loaded)}")
+        for main_file, error in library.failed:
+            err_console.print(f"[yellow]scenario {main_file} not loaded:[/] {escape(error)}")
     application.close()
 
 

@@ -43,8 +43,10 @@ def test_demo_load_prints_tokens_once(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     tokens = dict(TOKEN.findall(first.stdout))
     assert set(tokens) == {"engineer", "operator"}
+    assert "scenario library: uploaded" in first.stdout and "cut_in" in first.stdout
     second = simhub(tmp_path, "demo", "load")
     assert second.returncode == 0 and not TOKEN.search(second.stdout)
+    assert "scenario library: uploaded" not in second.stdout  # unchanged files: no new version
     assert "exists already" in second.stdout
 
 

@@ -77,6 +77,16 @@ class SqlIdentityRepository:
             row = s.get(UserRow, user_id)
             return _user(row) if row else None
 
+    def user_by_name(self, organisation_id: str, name: str) -> User | None:
+        with self._db.read() as s:
+            row = s.scalar(
+                select(UserRow)
+                .where(UserRow.organisation_id == organisation_id, UserRow.name == name)
+                .order_by(UserRow.created_at)
+                .limit(1)
+            )
+            return _user(row) if row else None
+
     def add_token(self, token: ApiToken) -> None:
         with self._db.write() as s:
             s.add(ApiTokenRow(**vars(token)))
