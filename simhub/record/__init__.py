@@ -1,0 +1,1 @@
+"""MCAP recording of live sessions (the only importer of ``mcap``): recorder, reader, replay."""
