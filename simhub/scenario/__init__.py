@@ -9,6 +9,7 @@ Public API::
     to_yaml(scenario) -> str;  to_xosc(scenario) -> str
     yaml_schema() -> dict                              # JSON Schema of the YAML form
     resolved(x) -> the object, or a CatalogReference's resolved catalog entry
+    source_file(x), source_line(x) -> where a model object was read from
 
 Every error a file can cause is a ``simhub.errors.InvalidArgument`` (``ScenarioError``).
 """
@@ -24,6 +25,7 @@ from simhub.scenario.common import CatalogReference, resolved
 from simhub.scenario.distribution import ConcreteScenario, load_distribution
 from simhub.scenario.document import OpenScenario, Scenario
 from simhub.scenario.nodes import ScenarioError, display_path
+from simhub.scenario.schema import source_file, source_line
 from simhub.scenario.xosc import read_bytes, read_xosc, to_xosc
 from simhub.scenario.yaml_form import SCHEMA_FILE, read_yaml, to_yaml, yaml_schema
 
@@ -126,6 +128,8 @@ __all__ = [
     "load",
     "load_distribution",
     "resolved",
+    "source_file",
+    "source_line",
     "to_xosc",
     "to_yaml",
     "validate",

@@ -79,7 +79,7 @@ class Reader:
         finally:
             self.scope = saved_scope
         instance = cls(**values)
-        set_source_line(instance, node.line)
+        set_source_line(instance, node.line, node.file)
         if isinstance(instance, CatalogReference):
             instance = self._resolve_catalog_reference(instance, node)
         self._note_warnings(instance, node)
@@ -316,7 +316,7 @@ class Reader:
                 self.top_level_parameters[name] = text
             result.append(model_class(spec.cls)(
                 name=name, parameter_type=item.attrib["parameterType"], value=text))
-            set_source_line(result[-1], item.line)
+            set_source_line(result[-1], item.line, item.file)
         return tuple(result)
 
     # --- catalogs -----------------------------------------------------------------------
@@ -383,10 +383,12 @@ class Reader:
             self.catalog_stack.pop()
             self.scope = saved_scope
             self._pending_assignments = None
-        return CatalogReference(
+        result = CatalogReference(
             catalog_name=reference.catalog_name, entry_name=reference.entry_name,
             parameter_assignments=reference.parameter_assignments, resolved=resolved,
         )
+        set_source_line(result, node.line, node.file)
+        return result
 
     def _assignments(self, reference: CatalogReference, node: Node
                      ) -> dict[str, tuple[str, Node]]:

@@ -160,5 +160,13 @@ def source_line(obj: object) -> int:
     return line
 
 
-def set_source_line(obj: object, line: int) -> None:
+def source_file(obj: object) -> str:
+    """The file an object was read from ('' when built in code); catalog entries: the catalog."""
+    file: str = getattr(obj, "__osc_file__", "")
+    return file
+
+
+def set_source_line(obj: object, line: int, file: str = "") -> None:
     object.__setattr__(obj, "__osc_line__", line)
+    if file:
+        object.__setattr__(obj, "__osc_file__", file)

@@ -44,6 +44,8 @@ def test_cut_in_model_details() -> None:
     assert ego.catalog_name == "VehicleCatalog" and ego.entry_name == "car_white"
     vehicle: object = sc.resolved(ego)
     assert isinstance(vehicle, entities.Vehicle)
+    assert sc.source_file(vehicle).endswith("VehicleCatalog.xosc") and sc.source_line(vehicle) > 1
+    assert sc.source_file(ego).endswith("cut-in.xosc")
     assert vehicle.performance.max_speed == pytest.approx(250 / 3.6)
     events = [
         event
