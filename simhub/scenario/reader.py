@@ -29,6 +29,20 @@ CATALOG_ENTRY_CLASSES = (
     "Trajectory", "Route",
 )
 _MAX_CATALOG_DEPTH = 16
+# elements newer than OpenSCENARIO 1.0: a file declaring an older version gets a warning
+ELEMENT_SINCE: dict[str, tuple[int, int]] = {
+    "SpeedProfileAction": (1, 2),
+    "RelativeClearanceCondition": (1, 2),
+    "VariableDeclarations": (1, 2),
+    "VariableAction": (1, 2),
+    "VariableCondition": (1, 2),
+    "TrajectoryPosition": (1, 2),
+    "TrajectoryRef": (1, 1),
+    "ClothoidSpline": (1, 3),
+    "TrailerHitch": (1, 3),
+    "TrailerCoupler": (1, 3),
+    "Trailer": (1, 3),
+}
 
 
 class Reader:
@@ -46,6 +60,8 @@ class Reader:
         self.load_file = load_file or _load_xml
         self._pending_assignments: dict[str, tuple[str, Node]] | None = None
         self.top_level_parameters: dict[str, str] = {}
+        # (file, version) of the document being read, for ELEMENT_SINCE
+        self.document_version: tuple[str, tuple[int, int]] | None = None
 
     # --- elements -----------------------------------------------------------------------
 
@@ -53,6 +69,7 @@ class Reader:
         """Check ``node`` against ``cls`` and build an instance."""
         fields = specs(cls)
         self._check_attributes(node, fields)
+        self._check_version(node)
         if node.text:
             raise node.error(f"unexpected text {node.text[:40]!r} in <{node.tag}>",
                              "elements only")
@@ -405,6 +422,25 @@ class Reader:
         return result
 
     # --- warnings -----------------------------------------------------------------------
+
+    def _check_version(self, node: Node) -> None:
+        if node.tag == "OpenSCENARIO":
+            header = next((c for c in node.children if c.tag == "FileHeader"), None)
+            try:
+                if header is not None and self.document_version is None:
+                    self.document_version = (node.file, (int(header.attrib["revMajor"]),
+                                                         int(header.attrib["revMinor"])))
+            except (KeyError, ValueError):
+                pass
+            return
+        since = ELEMENT_SINCE.get(node.tag)
+        if since is None or self.document_version is None:
+            return
+        file, version = self.document_version
+        if node.file == file and version < since:
+            self.warnings.append(
+                f"{node.file}:{node.line}: <{node.tag}> is OpenSCENARIO {since[0]}.{since[1]}+ "
+                f"but the file says {version[0]}.{version[1]}; read anyway")
 
     def _note_warnings(self, instance: Any, node: Node) -> None:
         if node.tag == "SceneGraphFile":

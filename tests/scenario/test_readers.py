@@ -280,3 +280,13 @@ def test_findings_list_warnings_with_lines() -> None:
     assert any("SceneGraphFile" in w.message for w in findings.warnings)
     bad = sc.validate(SCENARIOS / "does_not_exist.yaml")
     assert not bad.ok and "cannot read" in bad.errors[0].message
+
+
+def test_newer_element_in_older_version_is_a_listed_warning() -> None:
+    text = MINIMAL.replace('revMinor="2"', 'revMinor="0"').replace(
+        "<CatalogLocations/>",
+        '<VariableDeclarations><VariableDeclaration name="v" variableType="double" value="1"/>'
+        "</VariableDeclarations><CatalogLocations/>")
+    scenario = parse_xosc_text(text, Path("."), "t.xosc")
+    assert any("VariableDeclarations> is OpenSCENARIO 1.2+" in w and "t.xosc:8" in w
+               for w in scenario.warnings)
