@@ -33,11 +33,10 @@ _MAX_CATALOG_DEPTH = 16
 ELEMENT_SINCE: dict[str, tuple[int, int]] = {
     "SpeedProfileAction": (1, 2),
     "RelativeClearanceCondition": (1, 2),
-    "VariableDeclarations": (1, 2),
+    "VariableDeclaration": (1, 2),
     "VariableAction": (1, 2),
     "VariableCondition": (1, 2),
     "TrajectoryPosition": (1, 2),
-    "TrajectoryRef": (1, 1),
     "ClothoidSpline": (1, 3),
     "TrailerHitch": (1, 3),
     "TrailerCoupler": (1, 3),
