@@ -7,7 +7,8 @@ exclusion constraints of migration 0002 refuse whatever a concurrent writer slip
 store turns that into ``SlotUnavailable``.
 
 No-shows, completions, waitlist expiry and promotion are applied by ``sweep``: lazily at the
-start of every write transaction, and every few seconds by the server's background task, so a
+start of every write (committed first where the write itself may then be refused), and every
+thirty seconds by the server's background task, so a
 read may show an overdue booking as ``approved`` until the next sweep (at most one interval).
 """
 
@@ -400,13 +401,12 @@ class BookingService:
 
     def cancel(self, principal: Principal, booking_id: str, reason: str = "") -> Booking:
         require_role(principal, Role.ENGINEER, Role.OPERATOR)
+        self.sweep()  # committed on its own: a refusal below must not undo a release
         now = self._clock()
         with self._store.write() as tx:
             booking = self._visible(principal, tx.get(booking_id), booking_id)
             if booking.state not in OPEN:
                 raise _closed(booking, "cancelled")
-            self._sweep(tx, now)
-            booking = self._visible(principal, tx.get(booking_id), booking_id)
             updated = self._transition(
                 tx, booking, BookingState.CANCELLED, principal.user_id, now, reason
             )
@@ -455,10 +455,9 @@ class BookingService:
         """Check in from ``check_in_opens_minutes`` before the start; a motion booking must
         check in within ``no_show_after_minutes`` of its start or it is released."""
         require_role(principal, Role.ENGINEER, Role.OPERATOR)
+        self.sweep()  # committed on its own: a refusal below must not undo a release
         now = self._clock()
         with self._store.write() as tx:
-            self._visible(principal, tx.get(booking_id), booking_id)
-            self._sweep(tx, now)
             booking = self._visible(principal, tx.get(booking_id), booking_id)
             rules = tx.load_policy(self.facility.time_zone).rules
             tz = zone(self.facility.time_zone)
