@@ -288,5 +288,5 @@ def test_newer_element_in_older_version_is_a_listed_warning() -> None:
         '<VariableDeclarations><VariableDeclaration name="v" variableType="double" value="1"/>'
         "</VariableDeclarations><CatalogLocations/>")
     scenario = parse_xosc_text(text, Path("."), "t.xosc")
-    assert any("VariableDeclaration> is OpenSCENARIO 1.2+" in w and "t.xosc:8" in w
+    assert any("VariableDeclaration> is OpenSCENARIO 1.2+" in w and "t.xosc:7" in w
                for w in scenario.warnings)
