@@ -97,30 +97,62 @@ _clip_jit = njit(cache=True)(_clip)
 
 
 @njit(cache=True)
+def _stop_speed(acc_max: float, room: float, dt: float) -> float:
+    """Highest speed from which braking at ``BRAKING_MARGIN * acc_max`` in steps of ``dt`` stops
+    within ``room``: ``v^2 / (2 a) + v dt / 2 <= room``."""
+    a = BRAKING_MARGIN * acc_max
+    half = 0.5 * a * dt
+    return -half + math.sqrt(half * half + 2.0 * a * max(room, 0.0))
+
+
+@njit(cache=True)
 def _follow(
     k: int,
     target: float,
     target_vel: float,
     target_acc: float,
     w: float,
+    exact: bool,
     p: np.ndarray,
     state: np.ndarray,
     dt: float,
     out: np.ndarray,
 ) -> bool:
-    """Track ``target`` on axis ``k`` within the limits; True when a limit was active."""
+    """Move axis ``k`` towards ``target`` within the limits; True when a limit was active.
+
+    With ``exact``, the axis lands on ``target`` whenever the limits allow it (the washout's
+    output is rendered unchanged); otherwise, and while catching up after a limit, a critically
+    damped tracker with bandwidth ``w`` [rad/s] whose acceleration, velocity and braking
+    distance are clipped to the limits."""
     pos_max = p[P_LIMIT_POS + k]
     vel_max = p[P_LIMIT_VEL + k]
     acc_max = p[P_LIMIT_ACC + k]
     pos = state[_S_POS + k]
     vel = state[_S_VEL + k]
+    room_up = max(pos_max - pos, 0.0)
+    room_down = max(pos_max + pos, 0.0)
+    if exact and abs(target) <= pos_max:
+        new_vel = (target - pos) / dt
+        acc = (new_vel - vel) / dt
+        room_after_up = max(pos_max - target, 0.0)
+        room_after_down = max(pos_max + target, 0.0)
+        if (
+            abs(acc) <= acc_max
+            and abs(new_vel) <= vel_max
+            and new_vel <= _stop_speed(acc_max, room_after_up, dt) + 1e-12
+            and -new_vel <= _stop_speed(acc_max, room_after_down, dt) + 1e-12
+        ):
+            state[_S_POS + k] = target
+            state[_S_VEL + k] = new_vel
+            out[M_POSE + k] = target
+            out[M_VEL + k] = new_vel
+            out[M_ACC + k] = acc
+            return False
     wanted = target_acc + w * w * (target - pos) + 2.0 * w * (target_vel - vel)
     acc = _clip_jit(wanted, acc_max)
     new_vel = _clip_jit(vel + acc * dt, vel_max)
-    room_up = max(pos_max - pos, 0.0)
-    room_down = max(pos_max + pos, 0.0)
-    new_vel = min(new_vel, math.sqrt(2.0 * BRAKING_MARGIN * acc_max * room_up))
-    new_vel = max(new_vel, -math.sqrt(2.0 * BRAKING_MARGIN * acc_max * room_down))
+    new_vel = min(new_vel, _stop_speed(acc_max, room_up, dt))
+    new_vel = max(new_vel, -_stop_speed(acc_max, room_down, dt))
     acc = _clip_jit((new_vel - vel) / dt, acc_max)
     new_vel = vel + acc * dt
     new_pos = pos + new_vel * dt
@@ -220,7 +252,10 @@ def washout_step(
             acc_d = (vel_d - state[_S_DESV + k]) / dt
         state[_S_DES + k] = desired[k]
         state[_S_DESV + k] = vel_d
-        if _follow(k, desired[k], vel_d, acc_d, w_track, p, state, dt, out) and not neutral:
+        if (
+            _follow(k, desired[k], vel_d, acc_d, w_track, not neutral, p, state, dt, out)
+            and not neutral
+        ):
             clipped |= 1 << k
     state[_S_INIT] = 0.0 if neutral else 1.0
     out[M_TILT_ROLL] = 0.0 if neutral else state[_S_TILT]
