@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from simhub.cli_book import book_app
 from simhub.errors import SimhubError
 from simhub.identity.model import Role
 from simhub.settings import Settings
@@ -26,6 +27,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(admin_app, name="admin")
 app.add_typer(facility_app, name="facility")
+app.add_typer(book_app, name="book")
 admin_app.add_typer(org_app, name="org")
 admin_app.add_typer(token_app, name="token")
 

@@ -1,0 +1,437 @@
+"""Compile scenarios into a ``BatchWorld`` and step it: the engine's entry point.
+
+``compile_batch(scenarios, dt)`` takes concrete variants of one scenario (same structure,
+numbers may differ: a parameter sweep) and returns a ``BatchWorld`` whose arrays have an
+episode axis; ``BatchWorld.step(controls)`` advances every episode by ``dt`` with one pass of
+array code, so thousands of episodes step without a Python loop per episode.
+``compile_scenario(scenario)`` is the one-episode case.
+
+Order within a step (as esmini): the storyboard runs at the current time (triggers, then
+actions), drivers and external controls act, time advances by ``dt``, entities move, and
+derived states (collisions, stand-still, end of road) are updated.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from simhub.dynamics import Stepper
+from simhub.dynamics.collision import boxes_overlap
+from simhub.engine import measure
+from simhub.engine.actions import advance_followers
+from simhub.engine.compile import build_storyboard, entity_table
+from simhub.engine.context import Context, LogEntry
+from simhub.engine.controllers import controller_spec
+from simhub.engine.kinematics import advance, place_all
+from simhub.engine.storyboard import Storyboard
+from simhub.engine.traffic import Traffic
+from simhub.engine.world import MODE_DYNAMICS, MODE_ROAD, World
+from simhub.errors import InvalidArgument
+from simhub.facility.model import VehicleModel, VehicleParams
+from simhub.road import RoadNetwork, load_opendrive
+from simhub.scenario import Scenario
+
+F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
+
+STANDSTILL_SPEED = 1e-4  # m/s
+
+
+@lru_cache(maxsize=16)
+def _road(path: str, mtime: float) -> RoadNetwork:
+    return load_opendrive(path)
+
+
+def road_network(scenario: Scenario) -> RoadNetwork | None:
+    """The scenario's OpenDRIVE network (cached per file), or None."""
+    if scenario.road_file is None:
+        return None
+    if not scenario.road_file.is_file():
+        raise InvalidArgument(f"{scenario.source}: road file {scenario.road_file} not found")
+    return _road(str(scenario.road_file), scenario.road_file.stat().st_mtime)
+
+
+@dataclass
+class Metrics:
+    """Safety metrics per episode, every array ``(E,)``.
+
+    ``collided``: the ego touched another entity; ``collision_time`` [s] the first contact
+    (NaN if none); ``min_ttc`` [s] the smallest time to collision with an entity ahead of the
+    ego; ``min_distance`` [m] the smallest box-to-box distance to any other entity.
+    """
+
+    collided: B
+    collision_time: F64
+    min_ttc: F64
+    min_distance: F64
+
+
+@numba.njit(cache=True)
+def _contacts(x: F64, y: F64, heading: F64, length: F64, width: F64, cx: F64, cy: F64,
+              present: B, out: npt.NDArray[np.bool_]) -> None:
+    episodes, n = x.shape
+    for e in range(episodes):
+        for i in range(n):
+            out[e, i, i] = False
+            for j in range(i + 1, n):
+                hit = False
+                if present[e, i] and present[e, j]:
+                    ci, si = math.cos(heading[e, i]), math.sin(heading[e, i])
+                    cj, sj = math.cos(heading[e, j]), math.sin(heading[e, j])
+                    hit = boxes_overlap(
+                        x[e, i] + cx[e, i] * ci - cy[e, i] * si,
+                        y[e, i] + cx[e, i] * si + cy[e, i] * ci, heading[e, i],
+                        length[e, i], width[e, i],
+                        x[e, j] + cx[e, j] * cj - cy[e, j] * sj,
+                        y[e, j] + cx[e, j] * sj + cy[e, j] * cj, heading[e, j],
+                        length[e, j], width[e, j])
+                out[e, i, j] = hit
+                out[e, j, i] = hit
+
+
+class BatchWorld:
+    """E episodes of one scenario, stepped together with a fixed ``dt`` [s].
+
+    ``world`` holds the state arrays (``(E, N)``), ``external`` the entity columns whose
+    controller is external: ``step(controls)`` takes ``controls`` of shape
+    ``(E, len(external), 2)``: steering rate [rad/s] and longitudinal acceleration [m/s^2],
+    the inputs of the vehicle dynamics model (``simhub.dynamics``).
+    """
+
+    def __init__(self, scenarios: Sequence[Scenario], dt: float, log_events: bool,
+                 vehicle_params: VehicleParams | None, ego: str | None) -> None:
+        if not scenarios:
+            raise InvalidArgument("compile_batch needs at least one scenario")
+        if not (math.isfinite(dt) and dt > 0):
+            raise InvalidArgument(f"dt = {dt}: the step must be a finite number of s > 0")
+        self.dt = float(dt)
+        self.scenarios = tuple(scenarios)
+        source = str(scenarios[0].source or "<scenario>")
+        network = road_network(scenarios[0])
+        for other in scenarios[1:]:
+            if other.road_file != scenarios[0].road_file:
+                raise InvalidArgument(f"{source}: variants of a batch must share the road file")
+        entities, fill = entity_table(scenarios, source)
+        world = World.empty(entities, len(scenarios))
+        fill(world)
+        self.world = world
+        self.network = network
+        document = scenarios[0].document
+        self.ctx = Context(world, network, self.dt, source, log=[] if log_events else None,
+                           signal_controllers=document.road_network.traffic_signal_controllers)
+        self._parameters(scenarios)
+        self._object_controllers(scenarios)
+        self.storyboard: Storyboard = build_storyboard(scenarios, self.ctx)
+        self.traffic = Traffic(self.ctx)
+        self.external = sorted(k for k, s in self.ctx.controllers.items() if s.kind == "external")
+        self._assigned_external(scenarios)
+        self.vehicle_params = vehicle_params
+        self._stepper: Stepper | None = None
+        self._dyn_state = np.zeros((world.episodes * len(self.external), 5))
+        self._dyn_ready = np.zeros((world.episodes, len(self.external)), np.bool_)
+        self.ego = self._ego_column(ego)
+        n = world.episodes
+        self.metrics = Metrics(np.zeros(n, np.bool_), np.full(n, np.nan), np.full(n, np.inf),
+                               np.full(n, np.inf))
+        self.storyboard.start(self.ctx)
+        self._place()
+        self._derive(first=True)
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def _parameters(self, scenarios: Sequence[Scenario]) -> None:
+        def column(values: list[str]) -> npt.NDArray[Any]:
+            try:
+                return np.array([float(v) for v in values], dtype=np.float64)
+            except ValueError:
+                return np.array(values, dtype=object)
+
+        names = [d.name for d in scenarios[0].document.parameter_declarations]
+        for name in names:
+            values = []
+            for scenario in scenarios:
+                declared = {d.name: d.value for d in scenario.document.parameter_declarations}
+                values.append(scenario.parameters.get(name, declared.get(name, "")))
+            self.ctx.parameters[name] = column(values)
+        for declaration in scenarios[0].document.variable_declarations:
+            values = [next(v.value for v in s.document.variable_declarations
+                           if v.name == declaration.name) for s in scenarios]
+            self.ctx.variables[declaration.name] = column(values)
+
+    def _object_controllers(self, scenarios: Sequence[Scenario]) -> None:
+        everyone = np.ones(self.world.episodes, np.bool_)
+        for k, obj in enumerate(scenarios[0].document.entities.scenario_objects):
+            for controller in obj.object_controllers:
+                spec = controller_spec(controller.controller, self.ctx)
+                self.ctx.assign_controller(k, spec, everyone, True, True)
+
+    def _assigned_external(self, scenarios: Sequence[Scenario]) -> None:
+        from simhub.scenario import actions as a
+
+        def walk(node: Any) -> None:
+            if isinstance(node, a.AssignControllerAction):
+                spec = controller_spec(node.controller, self.ctx)
+                if spec.kind == "external":
+                    found.add(spec.name)
+            elif isinstance(node, tuple):
+                for item in node:
+                    walk(item)
+            elif hasattr(node, "__dataclass_fields__"):
+                for name in node.__dataclass_fields__:
+                    walk(getattr(node, name))
+
+        found: set[str] = set()
+        walk(scenarios[0].document.storyboard)
+        if found:
+            for stories in scenarios[0].document.storyboard.init.actions.privates:
+                for action in stories.actions:
+                    if isinstance(action, a.AssignControllerAction):
+                        k = self.ctx.entity(stories.entity_ref, "Private")
+                        if k not in self.external:
+                            self.external.append(k)
+            self.external.sort()
+
+    def _ego_column(self, ego: str | None) -> int:
+        names = [e.name for e in self.world.entities]
+        if ego is not None:
+            return self.ctx.entity(ego, "ego")
+        for i, name in enumerate(names):
+            if name.lower() in ("ego", "hero"):
+                return i
+        return self.external[0] if self.external else 0
+
+    # -- stepping -------------------------------------------------------------------------
+
+    @property
+    def done(self) -> B:
+        """Episodes whose storyboard has ended, ``(E,)``."""
+        return ~self.storyboard.running
+
+    @property
+    def time(self) -> float:
+        return self.world.time
+
+    @property
+    def events(self) -> list[LogEntry]:
+        """Storyboard transitions so far (only when compiled with ``log_events``)."""
+        return [] if self.ctx.log is None else self.ctx.log
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.ctx.warnings
+
+    def step(self, controls: npt.ArrayLike | None = None) -> None:
+        """Advance every episode by ``dt``; ``controls`` as in the class docstring.
+
+        Episodes whose storyboard has ended keep moving as they were (their entities do not
+        freeze), so a batch can be stepped for a fixed horizon.
+        """
+        ctx = self.ctx
+        w = self.world
+        self.storyboard.step(ctx)
+        previous_speed = w.speed.copy()
+        self.traffic.step(ctx)
+        if self.external:
+            self._external(controls)
+        w.time = (w.frame + 1) * self.dt
+        w.frame += 1
+        if w.time_of_day_animated.any():
+            w.time_of_day[w.time_of_day_animated] += self.dt
+        self._move()
+        with np.errstate(invalid="ignore"):
+            w.acceleration[:] = (w.speed - previous_speed) / self.dt
+        self._derive()
+
+    def run(self, duration: float | None = None, max_steps: int = 10_000_000) -> None:
+        """Step until every storyboard has ended or ``duration`` [s] has passed."""
+        steps = 0
+        while steps < max_steps:
+            if duration is not None and self.world.time >= duration - 1e-9:
+                return
+            if duration is None and self.done.all():
+                return
+            self.step()
+            steps += 1
+
+    def _external(self, controls: npt.ArrayLike | None) -> None:
+        w = self.world
+        n_ext = len(self.external)
+        inputs = np.zeros((w.episodes, n_ext, 2)) if controls is None else np.asarray(
+            controls, dtype=np.float64)
+        if inputs.shape != (w.episodes, n_ext, 2):
+            raise InvalidArgument(f"controls have shape {inputs.shape}; expected "
+                                  f"({w.episodes}, {n_ext}, 2): steering rate [rad/s] and "
+                                  "acceleration [m/s^2] per episode and external entity")
+        if self._stepper is None:
+            self._stepper = Stepper(VehicleModel.KS, self._param_rows(), w.episodes * n_ext,
+                                    self.dt, param_rows=np.tile(np.arange(n_ext), w.episodes),
+                                    road_friction=1.0)
+        cols = np.array(self.external)
+        active = w.mode[:, cols] == MODE_DYNAMICS
+        state = self._dyn_state.reshape(w.episodes, n_ext, 5)
+        fresh = active & ~self._dyn_ready
+        if fresh.any():
+            e, j = np.nonzero(fresh)
+            k = cols[j]
+            state[e, j, 0] = w.x[e, k]
+            state[e, j, 1] = w.y[e, k]
+            state[e, j, 2] = 0.0
+            state[e, j, 3] = w.speed[e, k]
+            state[e, j, 4] = w.heading[e, k]
+            self._dyn_ready |= fresh
+        self._stepper.road_friction = np.ascontiguousarray(np.repeat(w.friction, n_ext))
+        self._stepper.step(self._dyn_state, inputs.reshape(-1, 2), out=self._dyn_state)
+        state = self._dyn_state.reshape(w.episodes, n_ext, 5)
+        for j, k in enumerate(cols):
+            rows = active[:, j]
+            w.speed[rows, k] = state[rows, j, 3]
+
+    def _param_rows(self) -> F64:
+        from simhub.dynamics import param_row
+
+        rows = []
+        for k in self.external:
+            params = self.vehicle_params or _params_from_entity(self.world, k)
+            rows.append(param_row(params))
+        return np.array(rows)
+
+    def _move(self) -> None:
+        ctx, w = self.ctx, self.world
+        road_mode = (w.mode == MODE_ROAD) & w.present & (np.abs(w.speed) > 1e-12)
+        if self.network is not None and road_mode.any():
+            flat = road_mode.ravel()
+            end = w.end_of_road.ravel()
+            advance(self.network.arrays, w.road.ravel(), w.s.ravel(), w.t.ravel(), w.direction.ravel(),
+                    w.speed.ravel(), w.heading_offset.ravel(), flat, self.dt, w.odometer.ravel(), end)
+        if ctx.followers:
+            advance_followers(ctx)
+        if self.external:
+            self._move_dynamics()
+        self._place()
+
+    def _move_dynamics(self) -> None:
+        w = self.world
+        cols = np.array(self.external)
+        state = self._dyn_state.reshape(w.episodes, len(self.external), 5)
+        for j, k in enumerate(cols):
+            rows = w.mode[:, k] == MODE_DYNAMICS
+            if not rows.any():
+                continue
+            w.odometer[rows, k] += np.hypot(state[rows, j, 0] - w.x[rows, k],
+                                            state[rows, j, 1] - w.y[rows, k])
+            w.x[rows, k] = state[rows, j, 0]
+            w.y[rows, k] = state[rows, j, 1]
+            w.heading[rows, k] = np.mod(state[rows, j, 4], 2 * math.pi)
+            if self.network is not None:
+                from simhub.engine.positions import at_world
+
+                placed = at_world(self.ctx, w.x[:, k].copy(), w.y[:, k].copy(), None,
+                                  w.heading[:, k].copy())
+                for name, src in (("road", "road"), ("s", "s"), ("t", "t"), ("lane", "lane"),
+                                  ("lane_offset", "offset"), ("direction", "direction"),
+                                  ("heading_offset", "heading_offset"), ("on_road", "on_road"),
+                                  ("z", "z"), ("pitch", "pitch")):
+                    getattr(w, name)[rows, k] = getattr(placed, src)[rows]
+
+    def _place(self) -> None:
+        w = self.world
+        if self.network is None:
+            return
+        mask = ((w.mode == MODE_ROAD) & w.present).ravel()
+        if not mask.any():
+            return
+        place_all(self.network.arrays, w.road.ravel(), w.lane.ravel(), w.s.ravel(),
+                  w.lane_offset.ravel(), w.direction.ravel(), w.heading_offset.ravel(), mask,
+                  w.x.ravel(), w.y.ravel(), w.z.ravel(), w.heading.ravel(), w.pitch.ravel(),
+                  w.t.ravel(), w.on_road.ravel())
+
+    def _derive(self, first: bool = False) -> None:
+        w = self.world
+        now = w.time
+        still = np.abs(w.speed) < STANDSTILL_SPEED
+        w.standstill_since = np.where(still, np.where(np.isnan(w.standstill_since), now,
+                                                      w.standstill_since), np.nan)
+        w.end_of_road_since = np.where(w.end_of_road, np.where(
+            np.isnan(w.end_of_road_since), now, w.end_of_road_since), np.nan)
+        off = ~w.on_road
+        w.off_road_since = np.where(off, np.where(np.isnan(w.off_road_since), now,
+                                                  w.off_road_since), np.nan)
+        solid = w.present & self.ctx.traffic_visible
+        _contacts(w.x, w.y, w.heading, w.length, w.width, w.center_x, w.center_y, solid,
+                  w.colliding)
+        self._metrics(first)
+
+    def _metrics(self, first: bool) -> None:
+        w, m, k = self.world, self.metrics, self.ego
+        hit = w.colliding[:, k, :].any(axis=1)
+        new = hit & ~m.collided
+        m.collision_time[new] = w.time
+        m.collided |= hit
+        for j in range(len(w.entities)):
+            if j == k:
+                continue
+            present = w.present[:, j]
+            d = measure.longitudinal(w, k, j, "entity", True)
+            lateral = np.abs(measure.lateral(w, k, j, "entity", True))
+            closing = w.speed[:, k] - w.speed[:, j] * np.cos(w.heading[:, j] - w.heading[:, k])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ttc = np.where((d > 0) & (lateral <= 0) & (closing > 1e-9) & present,
+                               d / closing, np.inf)
+            ttc = np.where(w.colliding[:, k, j], 0.0, ttc)
+            m.min_ttc = np.minimum(m.min_ttc, ttc)
+            gap = np.where(present, np.hypot(np.maximum(d, 0.0) + np.maximum(-d, 0.0), lateral),
+                           np.inf)
+            m.min_distance = np.minimum(m.min_distance, gap)
+
+
+def _params_from_entity(world: World, k: int) -> VehicleParams:
+    """Kinematic single-track parameters from an entity's box (wheelbase 60 % of length)."""
+    length = float(world.length[0, k]) or 4.5
+    width = float(world.width[0, k]) or 1.8
+    wheelbase = 0.6 * length
+    return VehicleParams(
+        model=VehicleModel.KS, parameter_source="scenario bounding box", length_m=length,
+        width_m=width, mass_kg=1500.0, yaw_inertia_kg_m2=2500.0,
+        cog_to_front_axle_m=wheelbase / 2, cog_to_rear_axle_m=wheelbase / 2, cog_height_m=0.55,
+        steering_angle_min_rad=-0.9, steering_angle_max_rad=0.9, steering_rate_min_rad_s=-0.8,
+        steering_rate_max_rad_s=0.8, speed_min_m_s=-10.0,
+        speed_max_m_s=float(world.max_speed[0, k]), switching_speed_m_s=7.3,
+        acceleration_max_m_s2=float(world.max_acceleration[0, k]), friction_coefficient=1.05,
+        cornering_stiffness_front_per_rad=20.9, cornering_stiffness_rear_per_rad=20.9)
+
+
+def compile_batch(scenarios: Sequence[Scenario], dt: float = 0.01, *, log_events: bool = False,
+                  vehicle_params: VehicleParams | None = None,
+                  ego: str | None = None) -> BatchWorld:
+    """Compile concrete variants of one scenario into a ``BatchWorld`` (episode axis = the
+    order of ``scenarios``); ``vehicle_params`` sets the dynamics of external entities."""
+    return BatchWorld(scenarios, dt, log_events, vehicle_params, ego)
+
+
+def compile_scenario(scenario: Scenario, dt: float = 0.01, *, log_events: bool = True,
+                     vehicle_params: VehicleParams | None = None,
+                     ego: str | None = None) -> BatchWorld:
+    """One scenario as a batch of one episode, with its event log on by default."""
+    return BatchWorld([scenario], dt, log_events, vehicle_params, ego)
+
+
+def load_batch(path: str | Path, dt: float = 0.01, **options: Any) -> BatchWorld:
+    """Read a scenario or a ParameterValueDistribution file and compile all its variants."""
+    from simhub.scenario import load, load_distribution
+
+    path = Path(path)
+    head = path.read_bytes()[:4096] if path.suffix.lower() == ".xosc" else b""
+    if b"<ParameterValueDistribution" in head:
+        scenarios = [c.scenario for c in load_distribution(path)]
+    else:
+        scenarios = [load(path)]
+    return compile_batch(scenarios, dt, **options)

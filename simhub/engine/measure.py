@@ -1,0 +1,152 @@
+"""Distances between entities, as OpenSCENARIO measures them, for every episode at once.
+
+``coordinate_system`` "entity" measures in the first entity's frame; "road" and "lane"
+measure along the road (``s``, ``t``) when both entities are on the same road. ``freespace``
+measures between bounding boxes instead of reference points. Results are ``(E,)`` in m,
+signed: positive when the other entity is ahead (longitudinal) or to the left (lateral).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from simhub.engine.world import World
+
+F64 = npt.NDArray[np.float64]
+
+
+def _extent_along(world: World, k: int, axis_h: F64) -> tuple[F64, F64]:
+    """Interval ``(lo, hi)`` of entity ``k``'s box projected on a unit axis at heading
+    ``axis_h``, relative to the projection of its reference point."""
+    h = world.heading[:, k]
+    c, s_ = np.cos(h - axis_h), np.sin(h - axis_h)
+    half_l, half_w = world.length[:, k] / 2, world.width[:, k] / 2
+    center = world.center_x[:, k] * c - world.center_y[:, k] * s_
+    reach = np.abs(half_l * c) + np.abs(half_w * s_)
+    return center - reach, center + reach
+
+
+def _freespace_gap(d: F64, lo_a: F64, hi_a: F64, lo_b: F64, hi_b: F64) -> F64:
+    """Signed gap between intervals [d + lo_b, d + hi_b] and [lo_a, hi_a] (0 if they overlap)."""
+    ahead = d + lo_b - hi_a
+    behind = d + hi_b - lo_a
+    return np.where(ahead > 0, ahead, np.where(behind < 0, behind, 0.0))
+
+
+def longitudinal(world: World, a: int, b: int, system: str, freespace: bool) -> F64:
+    """Longitudinal distance from ``a`` to ``b`` [m], ``(E,)``."""
+    if system in ("road", "lane", "trajectory"):
+        same_road = world.road[:, a] == world.road[:, b]
+        d = (world.s[:, b] - world.s[:, a]) * world.direction[:, a]
+        axis = world.heading[:, a] - world.heading_offset[:, a]
+        if not same_road.all():
+            d = np.where(same_road, d, _entity_dx(world, a, b))
+    else:
+        d = _entity_dx(world, a, b)
+        axis = world.heading[:, a]
+    if not freespace:
+        return d
+    lo_a, hi_a = _extent_along(world, a, axis)
+    lo_b, hi_b = _extent_along(world, b, axis)
+    return _freespace_gap(d, lo_a, hi_a, lo_b, hi_b)
+
+
+def _entity_dx(world: World, a: int, b: int) -> F64:
+    h = world.heading[:, a]
+    return ((world.x[:, b] - world.x[:, a]) * np.cos(h)
+            + (world.y[:, b] - world.y[:, a]) * np.sin(h))
+
+
+def lateral(world: World, a: int, b: int, system: str, freespace: bool) -> F64:
+    """Lateral distance from ``a`` to ``b`` [m] (positive: ``b`` left of ``a``), ``(E,)``."""
+    if system in ("road", "lane", "trajectory"):
+        d = (world.t[:, b] - world.t[:, a]) * world.direction[:, a]
+        axis = world.heading[:, a] - world.heading_offset[:, a] + math.pi / 2
+    else:
+        h = world.heading[:, a]
+        d = -(world.x[:, b] - world.x[:, a]) * np.sin(h) + (world.y[:, b] - world.y[:, a]) * np.cos(h)
+        axis = h + math.pi / 2
+    if not freespace:
+        return d
+    lo_a, hi_a = _extent_along(world, a, axis)
+    lo_b, hi_b = _extent_along(world, b, axis)
+    return _freespace_gap(d, lo_a, hi_a, lo_b, hi_b)
+
+
+def euclidean(world: World, a: int, b: int, freespace: bool) -> F64:
+    """Straight-line distance [m] between reference points, or between boxes, ``(E,)``."""
+    if not freespace:
+        return np.hypot(world.x[:, b] - world.x[:, a], world.y[:, b] - world.y[:, a])
+    return box_distance(_corners(world, a), _corners(world, b))
+
+
+def _corners(world: World, k: int) -> F64:
+    """Box corners of entity ``k``, ``(E, 4, 2)``."""
+    h = world.heading[:, k]
+    c, s = np.cos(h), np.sin(h)
+    half_l, half_w = world.length[:, k] / 2, world.width[:, k] / 2
+    cx = world.x[:, k] + world.center_x[:, k] * c - world.center_y[:, k] * s
+    cy = world.y[:, k] + world.center_x[:, k] * s + world.center_y[:, k] * c
+    out = np.empty((h.shape[0], 4, 2))
+    for i, (fl, fw) in enumerate(((1, 1), (1, -1), (-1, -1), (-1, 1))):
+        out[:, i, 0] = cx + fl * half_l * c - fw * half_w * s
+        out[:, i, 1] = cy + fl * half_l * s + fw * half_w * c
+    return out
+
+
+@numba.njit(cache=True)
+def _point_segment(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    f = 0.0 if length2 == 0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / length2))
+    return math.hypot(px - ax - f * dx, py - ay - f * dy)
+
+
+@numba.njit(cache=True)
+def _inside(px: float, py: float, box: F64) -> bool:
+    sign = 0.0
+    for i in range(4):
+        ax, ay = box[i, 0], box[i, 1]
+        bx, by = box[(i + 1) % 4, 0], box[(i + 1) % 4, 1]
+        cross = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
+        if cross != 0.0:
+            if sign == 0.0:
+                sign = cross
+            elif sign * cross < 0.0:
+                return False
+    return True
+
+
+@numba.njit(cache=True)
+def box_distance(a: F64, b: F64) -> F64:
+    """Smallest distance between convex quadrilaterals ``a`` and ``b`` ``(E, 4, 2)``; 0 if they
+    overlap."""
+    n = a.shape[0]
+    out = np.empty(n)
+    for e in range(n):
+        best = math.inf
+        overlap = False
+        for i in range(4):
+            if _inside(a[e, i, 0], a[e, i, 1], b[e]) or _inside(b[e, i, 0], b[e, i, 1], a[e]):
+                overlap = True
+            for j in range(4):
+                k = (j + 1) % 4
+                best = min(best, _point_segment(a[e, i, 0], a[e, i, 1], b[e, j, 0], b[e, j, 1],
+                                                b[e, k, 0], b[e, k, 1]))
+                best = min(best, _point_segment(b[e, i, 0], b[e, i, 1], a[e, j, 0], a[e, j, 1],
+                                                a[e, k, 0], a[e, k, 1]))
+        out[e] = 0.0 if overlap else best
+    return out
+
+
+def relative(world: World, a: int, b: int, kind: str, system: str, freespace: bool) -> F64:
+    """Distance of ``kind`` (longitudinal, lateral, euclidianDistance, cartesianDistance)."""
+    if kind == "longitudinal":
+        return longitudinal(world, a, b, system, freespace)
+    if kind == "lateral":
+        return lateral(world, a, b, system, freespace)
+    return euclidean(world, a, b, freespace)

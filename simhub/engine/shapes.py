@@ -1,0 +1,35 @@
+"""Transition shapes (step, linear, cubic, sinusoidal) and their durations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+F64 = npt.NDArray[np.float64]
+
+
+def shape_fraction(shape: str, f: F64) -> F64:
+    """Progress ``0..1`` of a transition at time fraction ``f`` (clipped to ``[0, 1]``)."""
+    f = np.clip(f, 0.0, 1.0)
+    if shape == "step":
+        return np.ones_like(f)
+    if shape == "linear":
+        return f
+    if shape == "cubic":
+        return f * f * (3.0 - 2.0 * f)
+    return (1.0 - np.cos(math.pi * f)) / 2.0
+
+
+def duration_for_rate(shape: str, change: F64, rate: F64) -> F64:
+    """Duration [s] of a change of ``change`` units at peak rate ``rate`` units/s."""
+    rate = np.maximum(np.abs(rate), 1e-9)
+    change = np.abs(change)
+    if shape == "sinusoidal":
+        return math.pi * change / (2.0 * rate)
+    if shape == "cubic":
+        return 1.5 * change / rate
+    if shape == "step":
+        return np.zeros_like(change)
+    return change / rate

@@ -1,0 +1,142 @@
+"""Driver models for entities whose controller is ``idm`` or ``idm_mobil``.
+
+Vectorised over episodes: every IDM-driven entity follows the nearest entity ahead in its lane
+(same road, same direction); braking is capped by road friction (``mu * g``). MOBIL decisions
+(``simhub.dynamics.mobil_lane_changes``) start a 3 s sinusoidal lane change.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from simhub.dynamics import IdmParams, MobilParams, mobil_lane_changes
+from simhub.engine.context import Context
+from simhub.engine.kinematics import lane_centers
+from simhub.engine.shapes import shape_fraction
+from simhub.engine.world import MODE_ROAD
+
+F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
+
+G = 9.81  # m/s^2
+LANE_CHANGE_S = 3.0
+MOBIL_OWNER = -2  # lateral_owner value while a MOBIL lane change runs
+
+
+def idm_acceleration(speed: F64, gap: F64, lead_speed: F64, desired: F64, headway: float,
+                     min_gap: float, a_max: float, b_comf: float) -> F64:
+    """IDM acceleration [m/s^2]; ``gap`` bumper to bumper [m] (inf without a leader)."""
+    free = 1.0 - (np.maximum(speed, 0.0) / np.maximum(desired, 1e-3)) ** 4
+    wanted = min_gap + np.maximum(0.0, speed * headway + speed * (speed - lead_speed)
+                                  / (2.0 * math.sqrt(a_max * b_comf)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        interaction = np.where(np.isfinite(gap), (wanted / np.maximum(gap, 0.01)) ** 2, 0.0)
+    return np.asarray(a_max * (free - interaction))
+
+
+def leaders(ctx: Context, k: int) -> tuple[F64, F64]:
+    """Bumper-to-bumper gap [m] to the nearest entity ahead in ``k``'s lane and its speed."""
+    w = ctx.world
+    gap = np.full(w.episodes, np.inf)
+    lead_speed = np.zeros(w.episodes)
+    front = w.center_x[:, k] + w.length[:, k] / 2
+    for j in range(len(w.entities)):
+        if j == k:
+            continue
+        ds = (w.s[:, j] - w.s[:, k]) * w.direction[:, k]
+        rear = w.length[:, j] / 2 - w.center_x[:, j] * np.where(
+            w.direction[:, j] == w.direction[:, k], 1.0, -1.0)
+        lateral = np.abs(w.t[:, j] - w.t[:, k])
+        overlap = lateral < (w.width[:, j] + w.width[:, k]) / 2
+        same = (w.road[:, j] == w.road[:, k]) & w.present[:, j] & ctx.traffic_visible[:, j]
+        candidate = same & overlap & (ds > 0)
+        g = ds - front - rear
+        closer = candidate & (g < gap)
+        gap = np.where(closer, g, gap)
+        lead_speed = np.where(closer, w.speed[:, j] * np.cos(w.heading[:, j] - w.heading[:, k]),
+                              lead_speed)
+    return gap, lead_speed
+
+
+class Traffic:
+    """IDM / MOBIL drivers of a batch."""
+
+    def __init__(self, ctx: Context) -> None:
+        n = ctx.world.episodes
+        cols = len(ctx.world.entities)
+        self.start_t = np.zeros((n, cols))
+        self.target_lane = np.zeros((n, cols), np.int64)
+        self.elapsed = np.zeros((n, cols))
+
+    def step(self, ctx: Context) -> None:
+        w = ctx.world
+        for k, spec in ctx.controllers.items():
+            if spec.kind not in ("idm", "idm_mobil"):
+                continue
+            active = ctx.longitudinal_control[:, k] & (w.mode[:, k] == MODE_ROAD)
+            if not active.any():
+                continue
+            gap, lead_speed = leaders(ctx, k)
+            desired = spec.get("desiredSpeed", float(np.max(w.speed[:, k])) or 30.0)
+            acc = idm_acceleration(w.speed[:, k], gap, lead_speed, np.full(w.episodes, desired),
+                                   spec.get("timeHeadway", 1.5), spec.get("minimumGap", 2.0),
+                                   spec.get("maxAcceleration", 1.5),
+                                   spec.get("comfortableDeceleration", 2.0))
+            brake_cap = np.minimum(spec.get("maxDeceleration", 9.0), w.friction * G)
+            acc = np.clip(acc, -brake_cap, spec.get("maxAcceleration", 1.5))
+            speed = np.maximum(w.speed[:, k] + acc * ctx.dt, 0.0)
+            w.speed[active, k] = speed[active]
+            if spec.kind == "idm_mobil":
+                self._lane_change_step(ctx, k)
+        self._mobil(ctx)
+
+    def _mobil(self, ctx: Context) -> None:
+        w = ctx.world
+        columns = [k for k, s in ctx.controllers.items() if s.kind == "idm_mobil"]
+        if not columns or w.frame % 50:
+            return  # decide twice a second at dt = 0.01
+        lanes = -w.lane  # right-hand lanes -1, -2, ... -> 1, 2, ...
+        lane_index = np.where((w.direction > 0) & (w.lane < 0) & w.present, lanes - 1, -1)
+        lane_count = int(max(lane_index.max(initial=0) + 1, 1))
+        spec = ctx.controllers[columns[0]]
+        decision = mobil_lane_changes(
+            w.s * w.direction, lane_index, w.speed, w.length,
+            np.full(w.s.shape, spec.get("desiredSpeed", 30.0)), lane_count,
+            IdmParams(), MobilParams(politeness=spec.get("politeness", 0.25),
+                                     threshold_m_s2=spec.get("threshold", 0.2)))
+        for k in columns:
+            free = (w.lateral_owner[:, k] == -1) & ctx.lateral_control[:, k] & (
+                lane_index[:, k] >= 0)
+            change = free & (decision[:, k] != 0)
+            if not change.any():
+                continue
+            # lane index +1 is one lane further right: lane id - 1
+            self.target_lane[change, k] = w.lane[change, k] - decision[change, k]
+            self.start_t[change, k] = w.t[change, k]
+            self.elapsed[change, k] = 0.0
+            w.lateral_owner[change, k] = MOBIL_OWNER
+
+    def _lane_change_step(self, ctx: Context, k: int) -> None:
+        w = ctx.world
+        mine = w.lateral_owner[:, k] == MOBIL_OWNER
+        if not mine.any():
+            return
+        self.elapsed[mine, k] += ctx.dt
+        center = lane_centers(ctx.arrays, w.road[:, k], self.target_lane[:, k], w.s[:, k])
+        center = np.where(np.isnan(center), w.t[:, k], center)
+        f = self.elapsed[:, k] / LANE_CHANGE_S
+        t_new = self.start_t[:, k] + (center - self.start_t[:, k]) * shape_fraction(
+            "sinusoidal", f)
+        from simhub.engine.actions import _set_lateral
+
+        with np.errstate(divide="ignore", invalid="ignore"):
+            angle = np.where(w.speed[:, k] > 1e-9, np.arctan(
+                (t_new - w.t[:, k]) * w.direction[:, k]
+                / np.maximum(w.speed[:, k] * ctx.dt, 1e-12)), 0.0)
+        _set_lateral(ctx, k, mine, t_new, angle)
+        done = mine & (f >= 1.0)
+        w.heading_offset[done, k] = 0.0
+        w.lateral_owner[done, k] = -1
