@@ -1,0 +1,325 @@
+"""Files out of the renderer: a PNG preview of one instant, an MP4 (or AVI, GIF) of a run."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import cv2
+
+from simhub.errors import FailedPrecondition, FieldViolation, InvalidArgument
+from simhub.render.canvas import Hud, Image, RoadCanvas, Window
+from simhub.render.frames import WorldFrame
+from simhub.render.road_geometry import sample_network
+from simhub.render.view import Region
+from simhub.road import RoadNetwork
+
+Framing = Region | Literal["network", "entities"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".gif")
+MP4_CODECS = ("mp4v", "avc1")  # tried in this order
+ENTITY_MARGIN_M = 30.0  # [m] around the entities when framing them
+MIN_ENTITY_VIEW_M = 80.0  # [m] smallest side of an entity-framed view
+FOLLOW_PX_PER_M = 8.0  # [px/m] default scale of a view that follows an entity
+MAX_GIF_FRAMES = 2000  # a GIF holds every frame in memory before it is written
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What ``render_video`` wrote: ``frame_count`` frames of ``width`` x ``height`` px."""
+
+    path: Path
+    frame_count: int
+    width: int
+    height: int
+    fps: float
+    codec: str
+
+
+def _check_path(path: str | Path, allowed: tuple[str, ...]) -> Path:
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in allowed:
+        raise InvalidArgument(
+            f"cannot write {target}: unknown file type",
+            [
+                FieldViolation(
+                    "path", f"suffix {suffix or '(none)'!r}; allowed: {', '.join(allowed)}"
+                )
+            ],
+        )
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir() or not os.access(parent, os.W_OK) or target.is_dir():
+        raise InvalidArgument(
+            f"cannot write {target}",
+            [FieldViolation("path", f"{parent} is not a writable directory")],
+        )
+    return target
+
+
+def _entity_region(frames: Sequence[WorldFrame], entity_id: str | None = None) -> Region | None:
+    xs = [e.x for f in frames for e in f.entities if entity_id is None or e.id == entity_id]
+    ys = [e.y for f in frames for e in f.entities if entity_id is None or e.id == entity_id]
+    if not xs:
+        return None
+    region = Region.around(xs, ys, ENTITY_MARGIN_M)
+    grow = 0.5 * max(0.0, MIN_ENTITY_VIEW_M - min(region.width, region.height))
+    return region.expanded(grow)
+
+
+def frame_region(
+    network: RoadNetwork, frames: Sequence[WorldFrame], framing: Framing
+) -> Region | None:
+    """The world rectangle ``framing`` picks; None means the whole network.
+
+    ``"entities"`` is the box around every entity of every frame plus 30 m (at least 80 m a
+    side), or the whole network when there are no entities.
+    """
+    del network  # the whole network is framed by RoadCanvas itself
+    if isinstance(framing, Region):
+        return framing
+    if framing == "network":
+        return None
+    if framing == "entities":
+        return _entity_region(frames)
+    raise InvalidArgument(
+        "unknown framing",
+        [FieldViolation("region", f"{framing!r}; allowed: a Region, 'network', 'entities'")],
+    )
+
+
+def render_image(
+    network: RoadNetwork,
+    frame: WorldFrame | None,
+    *,
+    region: Framing = "network",
+    px_per_m: float | None = None,
+    highlight: str | Collection[str] = (),
+    hud: Hud | None = Hud(),
+    labels: bool = True,
+    max_side_px: int = 1600,
+) -> Image:
+    """One BGR image ``(H, W, 3)`` uint8 of ``network`` and ``frame``'s entities."""
+    frames = [frame] if frame is not None else []
+    canvas = RoadCanvas.from_network(
+        network, frame_region(network, frames, region), px_per_m, max_side_px=max_side_px
+    )
+    return canvas.draw(frame, highlight=highlight, hud=hud, labels=labels)
+
+
+def encode_png(image: Image) -> bytes:
+    """PNG bytes of a BGR image (for the web UI and the Render RPC)."""
+    ok, data = cv2.imencode(".png", image)
+    if not ok:
+        raise FailedPrecondition("OpenCV could not encode the image as PNG")
+    return bytes(data.tobytes())
+
+
+def render_png(
+    network: RoadNetwork,
+    frame: WorldFrame | None,
+    path: str | Path,
+    *,
+    region: Framing = "network",
+    px_per_m: float | None = None,
+    highlight: str | Collection[str] = (),
+    hud: Hud | None = Hud(),
+    labels: bool = True,
+    max_side_px: int = 1600,
+) -> Path:
+    """Write a still of ``network`` with ``frame``'s entities to ``path`` (.png, .jpg).
+
+    Framing and scale as in ``render_image``. Raises ``InvalidArgument`` for an unknown suffix
+    or an unwritable directory.
+    """
+    target = _check_path(path, IMAGE_SUFFIXES)
+    image = render_image(
+        network,
+        frame,
+        region=region,
+        px_per_m=px_per_m,
+        highlight=highlight,
+        hud=hud,
+        labels=labels,
+        max_side_px=max_side_px,
+    )
+    if not cv2.imwrite(str(target), image):
+        raise InvalidArgument(f"cannot write {target}", [FieldViolation("path", "write failed")])
+    return target
+
+
+class _VideoSink:
+    """Frames to a file: OpenCV's VideoWriter for .mp4 / .avi, an Animation for .gif."""
+
+    def __init__(self, path: Path, fps: float, width: int, height: int) -> None:
+        self.path = path
+        self._gif: list[Image] | None = None
+        self._fps = fps
+        suffix = path.suffix.lower()
+        if suffix == ".gif":
+            self._gif, self.codec = [], "gif"
+            return
+        codecs = MP4_CODECS if suffix == ".mp4" else ("MJPG",)
+        for codec in codecs:
+            writer = cv2.VideoWriter(
+                str(path), cv2.VideoWriter.fourcc(*codec), fps, (width, height)
+            )
+            if writer.isOpened():
+                self._writer, self.codec = writer, codec
+                return
+            writer.release()
+        raise FailedPrecondition(
+            f"this OpenCV build has no {suffix} encoder (tried {', '.join(codecs)}); "
+            f"write {' or '.join(s for s in VIDEO_SUFFIXES if s != suffix)} instead, or install "
+            "the opencv-python-headless wheel from PyPI, which bundles FFmpeg"
+        )
+
+    def write(self, image: Image) -> None:
+        if self._gif is not None:
+            if len(self._gif) >= MAX_GIF_FRAMES:
+                raise InvalidArgument(
+                    "too many frames for a GIF",
+                    [FieldViolation("frames", f"at most {MAX_GIF_FRAMES} for .gif; use .mp4")],
+                )
+            self._gif.append(image)
+        else:
+            self._writer.write(image)
+
+    def close(self) -> None:
+        if self._gif is None:
+            self._writer.release()
+            return
+        animation = cv2.Animation()
+        animation.frames = self._gif
+        animation.durations = [round(1000.0 / self._fps)] * len(self._gif)
+        animation.loop_count = 0
+        if not cv2.imwriteanimation(str(self.path), animation):
+            raise InvalidArgument(f"cannot write {self.path}", [FieldViolation("path", "failed")])
+
+
+def _even(n: int) -> int:
+    return n + (n % 2)  # most MP4 decoders want even frame sizes
+
+
+def render_video(
+    network: RoadNetwork,
+    frames: Sequence[WorldFrame],
+    path: str | Path,
+    *,
+    fps: float = 10.0,
+    follow: str | None = None,
+    region: Framing = "entities",
+    px_per_m: float | None = None,
+    size_px: tuple[int, int] = (1280, 720),
+    highlight: str | Collection[str] = (),
+    hud: Hud | None = Hud(),
+    labels: bool = True,
+    canvas: RoadCanvas | None = None,
+) -> VideoInfo:
+    """Write ``frames`` (in order, one video frame each) as a video at ``fps`` frames per s.
+
+    ``follow`` an entity id: a ``size_px`` (width, height) view centred on that entity, at
+    ``px_per_m`` (default 8). Otherwise a fixed view of ``region`` (see ``frame_region``;
+    default: around all entities over time), scaled to fit ``size_px``. A prebuilt ``canvas``
+    (same network) skips rasterising the road, e.g. for many clips of one road. The HUD shows
+    the followed entity's speed unless ``hud.speed_of`` names another.
+
+    Raises ``InvalidArgument`` for no frames, a bad fps, an unknown ``follow`` id, an unknown
+    suffix (allowed: .mp4, .avi, .gif) or an unwritable directory; ``FailedPrecondition`` when
+    OpenCV has no encoder for the suffix.
+    """
+    target = _check_path(path, VIDEO_SUFFIXES)
+    if not frames:
+        raise InvalidArgument("no frames to render", [FieldViolation("frames", "empty")])
+    if not (math.isfinite(fps) and fps > 0.0):
+        raise InvalidArgument("bad frame rate", [FieldViolation("fps", f"{fps}; must be > 0")])
+    if hud is not None and follow is not None and hud.speed_of is None:
+        hud = Hud(hud.show_time, follow, hud.scale_bar, hud.title)
+    if follow is not None:
+        images = _follow_images(network, frames, follow, px_per_m, size_px, canvas)
+    else:
+        if canvas is None:
+            canvas = RoadCanvas.from_network(
+                network,
+                frame_region(network, frames, region),
+                px_per_m,
+                max_side_px=max(size_px),
+            )
+        width, height = _even(canvas.transform.width), _even(canvas.transform.height)
+        cx, cy = canvas.transform.to_world(width / 2, height / 2)
+        window = Window(float(cx), float(cy), width, height)
+        images = [(canvas, window, frame) for frame in frames]
+    first_window = next(iter(images))[1]
+    sink = _VideoSink(target, fps, first_window.width_px, first_window.height_px)
+    try:
+        for frame_canvas, window, frame in images:
+            sink.write(
+                frame_canvas.draw(frame, highlight=highlight, hud=hud, window=window, labels=labels)
+            )
+    finally:
+        sink.close()
+    return VideoInfo(
+        target, len(images), first_window.width_px, first_window.height_px, fps, sink.codec
+    )
+
+
+def _follow_images(
+    network: RoadNetwork,
+    frames: Sequence[WorldFrame],
+    follow: str,
+    px_per_m: float | None,
+    size_px: tuple[int, int],
+    canvas: RoadCanvas | None,
+) -> list[tuple[RoadCanvas, Window, WorldFrame]]:
+    trajectory = _entity_region(frames, follow)
+    if trajectory is None:
+        known = sorted({e.id for f in frames for e in f.entities})
+        raise InvalidArgument(
+            f"cannot follow {follow!r}: no frame has it",
+            [FieldViolation("follow", f"{follow!r}; entities: {', '.join(known) or '(none)'}")],
+        )
+    width, height = _even(max(2, size_px[0])), _even(max(2, size_px[1]))
+    if canvas is None:
+        scale = FOLLOW_PX_PER_M if px_per_m is None else px_per_m
+        # the road the window can see: the trajectory plus half a window on every side
+        reach = trajectory.expanded(0.5 * max(width, height) / scale)
+        canvas = RoadCanvas.from_network(network, _clip_to_network(network, reach), scale)
+    result = []
+    center = None
+    for frame in frames:
+        entity = frame.entity(follow)
+        if entity is not None:
+            center = (entity.x, entity.y)
+        if center is None:  # before the entity appears: where it first shows up
+            first = next(e for f in frames for e in f.entities if e.id == follow)
+            center = (first.x, first.y)
+        result.append((canvas, Window(center[0], center[1], width, height), frame))
+    return result
+
+
+def _clip_to_network(network: RoadNetwork, region: Region) -> Region:
+    """``region`` cut to the network's box (what lies outside is background anyway)."""
+    bounds = sample_network(network, step_m=2.0).bounds.expanded(5.0)
+    x_min, y_min = max(region.x_min, bounds.x_min), max(region.y_min, bounds.y_min)
+    x_max, y_max = min(region.x_max, bounds.x_max), min(region.y_max, bounds.y_max)
+    if x_min >= x_max or y_min >= y_max:
+        return region
+    return Region(x_min, y_min, x_max, y_max)
+
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "VIDEO_SUFFIXES",
+    "Framing",
+    "VideoInfo",
+    "encode_png",
+    "frame_region",
+    "render_image",
+    "render_png",
+    "render_video",
+]
