@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from simhub.scenario import enums
 from simhub.scenario.common import CatalogReference
-from simhub.scenario.entities import Controller
+from simhub.scenario.entities import Controller, ObjectController
 from simhub.scenario.positions import POSITIONS, Position
 from simhub.scenario.routes import Route, Trajectory
 from simhub.scenario.schema import attr, child, children, choice, element
@@ -165,12 +165,33 @@ class LaneOffsetAction:
     )
 
 
+@element("SensorReference")
+@dataclass(frozen=True, kw_only=True)
+class SensorReference:
+    name: str = attr("name", "string")
+
+
 @element("VisibilityAction", _PRIVATE)
 @dataclass(frozen=True, kw_only=True)
 class VisibilityAction:
     graphics: bool = attr("graphics", "bool")
     traffic: bool = attr("traffic", "bool")
     sensors: bool = attr("sensors", "bool")
+    sensor_references: tuple[SensorReference, ...] = children(
+        "SensorReference", "SensorReference", wrapper="SensorReferenceSet"
+    )
+
+
+@element("ConnectTrailerAction", ("PrivateAction", "TrailerAction"))
+@dataclass(frozen=True, kw_only=True)
+class ConnectTrailerAction:
+    trailer_ref: str = attr("trailerRef", "string")
+
+
+@element("DisconnectTrailerAction", ("PrivateAction", "TrailerAction"))
+@dataclass(frozen=True, kw_only=True)
+class DisconnectTrailerAction:
+    pass
 
 
 @element("AbsoluteSpeed")
@@ -207,7 +228,9 @@ class AssignControllerAction:
     activate_longitudinal: bool | None = attr("activateLongitudinal", "bool", optional=True)
     activate_lighting: bool | None = attr("activateLighting", "bool", optional=True)
     activate_animation: bool | None = attr("activateAnimation", "bool", optional=True)
-    controller: Controller | CatalogReference = choice(("Controller", "CatalogReference"))
+    controller: Controller | CatalogReference | ObjectController = choice(
+        ("Controller", "CatalogReference", "ObjectController")
+    )
 
 
 @element("ActivateControllerAction", _CONTROLLER, _PRIVATE)
@@ -218,6 +241,7 @@ class ActivateControllerAction:
     lighting: bool | None = attr("lighting", "bool", optional=True)
     animation: bool | None = attr("animation", "bool", optional=True)
     controller_ref: str | None = attr("controllerRef", "string", optional=True)
+    object_controller_ref: str | None = attr("objectControllerRef", "string", optional=True)
 
 
 @element("TeleportAction", _PRIVATE)
@@ -287,6 +311,8 @@ PRIVATE_ACTIONS = (
     "AssignRouteAction",
     "FollowTrajectoryAction",
     "AcquirePositionAction",
+    "ConnectTrailerAction",
+    "DisconnectTrailerAction",
 )
 PrivateActionType = (
     SpeedAction
@@ -302,4 +328,6 @@ PrivateActionType = (
     | AssignRouteAction
     | FollowTrajectoryAction
     | AcquirePositionAction
+    | ConnectTrailerAction
+    | DisconnectTrailerAction
 )

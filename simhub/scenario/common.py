@@ -13,6 +13,22 @@ from simhub.scenario.schema import attr, child, children, element
 T = TypeVar("T")
 
 
+@element("ValueConstraint")
+@dataclass(frozen=True, kw_only=True)
+class ValueConstraint:
+    rule: str = attr("rule", "string", enum=enums.RULE)
+    value: str = attr("value", "string")
+
+
+@element("ConstraintGroup")
+@dataclass(frozen=True, kw_only=True)
+class ValueConstraintGroup:
+    """Constraints that must all hold; a value must satisfy at least one group."""
+
+    constraints: tuple[ValueConstraint, ...] = children("ValueConstraint", "ValueConstraint",
+                                                       min_count=1)
+
+
 @element("ParameterDeclaration")
 @dataclass(frozen=True, kw_only=True)
 class ParameterDeclaration:
@@ -21,6 +37,9 @@ class ParameterDeclaration:
     name: str = attr("name", "string")
     parameter_type: str = attr("parameterType", "string", enum=enums.PARAMETER_TYPE)
     value: str = attr("value", "string")
+    constraint_groups: tuple[ValueConstraintGroup, ...] = children(
+        "ConstraintGroup", "ValueConstraintGroup"
+    )
 
 
 @element("ParameterAssignment")

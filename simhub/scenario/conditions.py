@@ -52,6 +52,8 @@ class TimeHeadwayCondition:
     relative_distance_type: str | None = attr(
         "relativeDistanceType", "string", enum=enums.RELATIVE_DISTANCE_TYPE, optional=True
     )
+    routing_algorithm: str | None = attr("routingAlgorithm", "string",
+                                         enum=enums.ROUTING_ALGORITHM, optional=True)
 
 
 @element("TimeToCollisionCondition")
@@ -66,6 +68,8 @@ class TimeToCollisionCondition:
     relative_distance_type: str | None = attr(
         "relativeDistanceType", "string", enum=enums.RELATIVE_DISTANCE_TYPE, optional=True
     )
+    routing_algorithm: str | None = attr("routingAlgorithm", "string",
+                                         enum=enums.ROUTING_ALGORITHM, optional=True)
     target: Position | EntityRef = choice(
         (*POSITIONS, "EntityRef"), wrapper="TimeToCollisionConditionTarget"
     )
@@ -265,6 +269,13 @@ class TrafficSignalCondition:
     state: str = attr("state", "string")
 
 
+@element("TrafficSignalControllerCondition", _BY_VALUE)
+@dataclass(frozen=True, kw_only=True)
+class TrafficSignalControllerCondition:
+    traffic_signal_controller_ref: str = attr("trafficSignalControllerRef", "string")
+    phase: str = attr("phase", "string")
+
+
 @element("Condition")
 @dataclass(frozen=True, kw_only=True)
 class Condition:
@@ -279,6 +290,7 @@ class Condition:
         | SimulationTimeCondition
         | StoryboardElementStateCondition
         | TrafficSignalCondition
+        | TrafficSignalControllerCondition
     ) = choice(
         (
             "ByEntityCondition",
@@ -288,6 +300,7 @@ class Condition:
             "SimulationTimeCondition",
             "StoryboardElementStateCondition",
             "TrafficSignalCondition",
+            "TrafficSignalControllerCondition",
         )
     )
 

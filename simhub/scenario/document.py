@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simhub.scenario.common import ParameterDeclaration
+from simhub.scenario.common import ParameterDeclaration, Properties
 from simhub.scenario.entities import Entities
 from simhub.scenario.schema import attr, child, children, element
 from simhub.scenario.storyboard import Storyboard
@@ -22,6 +22,7 @@ class FileHeader:
     date: str = attr("date", "datetime")
     description: str = attr("description", "string")
     author: str = attr("author", "string")
+    properties: Properties | None = child("Properties", "Properties", optional=True)
 
 
 @element("Directory")

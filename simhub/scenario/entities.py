@@ -16,6 +16,9 @@ from simhub.scenario.common import (
 )
 from simhub.scenario.schema import attr, child, children, choice, element
 
+ENTITY_OBJECTS = ("CatalogReference", "Vehicle", "Pedestrian", "MiscObject",
+                  "ExternalObjectReference")
+
 
 @element("Performance")
 @dataclass(frozen=True, kw_only=True)
@@ -49,21 +52,28 @@ class Axles:
 @dataclass(frozen=True, kw_only=True)
 class TrailerHitch:
     dx: float = attr("dx")
+    dz: float | None = attr("dz", optional=True)
 
 
 @element("TrailerCoupler")
 @dataclass(frozen=True, kw_only=True)
 class TrailerCoupler:
     dx: float = attr("dx")
+    dz: float | None = attr("dz", optional=True)
 
 
 @element("Trailer")
 @dataclass(frozen=True, kw_only=True)
 class TrailerObject:
-    """A trailer defined in place (1.3 ``Trailer/Trailer``)."""
+    """A trailer defined in place (1.3 ``Trailer/Trailer``, a scenario object)."""
 
     name: str = attr("name", "string")
-    entity: Vehicle | CatalogReference = choice(("Vehicle", "CatalogReference"))
+    entity: Vehicle | Pedestrian | MiscObject | ExternalObjectReference | CatalogReference = (
+        choice(ENTITY_OBJECTS)
+    )
+    object_controllers: tuple[ObjectController, ...] = children(
+        "ObjectController", "ObjectController"
+    )
 
 
 @element("TrailerRef")
@@ -150,7 +160,16 @@ class Controller:
 @element("ObjectController")
 @dataclass(frozen=True, kw_only=True)
 class ObjectController:
+    name: str | None = attr("name", "string", optional=True)
     controller: Controller | CatalogReference = choice(("Controller", "CatalogReference"))
+
+
+@element("ExternalObjectReference")
+@dataclass(frozen=True, kw_only=True)
+class ExternalObjectReference:
+    """An object defined outside the scenario (by name, e.g. in the road network)."""
+
+    name: str = attr("name", "string")
 
 
 @element("ScenarioObject")
@@ -159,8 +178,8 @@ class ScenarioObject:
     """A named entity of the scenario: a vehicle, pedestrian or misc object, and controllers."""
 
     name: str = attr("name", "string")
-    entity: Vehicle | Pedestrian | MiscObject | CatalogReference = choice(
-        ("CatalogReference", "Vehicle", "Pedestrian", "MiscObject")
+    entity: Vehicle | Pedestrian | MiscObject | ExternalObjectReference | CatalogReference = (
+        choice(ENTITY_OBJECTS)
     )
     object_controllers: tuple[ObjectController, ...] = children(
         "ObjectController", "ObjectController"

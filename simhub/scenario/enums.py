@@ -37,7 +37,7 @@ CONTROLLER_TYPE = ("lateral", "longitudinal", "lighting", "animation", "movement
                    "appearance", "all")
 REFERENCE_CONTEXT = ("relative", "absolute")
 RELATIVE_DISTANCE_TYPE = ("longitudinal", "lateral", "cartesianDistance", "euclidianDistance")
-COORDINATE_SYSTEM = ("entity", "lane", "road", "trajectory")
+COORDINATE_SYSTEM = ("entity", "lane", "road", "trajectory", "world")
 ROUTING_ALGORITHM = ("assignedRoute", "fastest", "leastIntersections", "shortest",
                      "undefined")
 ROUTE_STRATEGY = ("fastest", "shortest", "leastIntersections", "random")

@@ -12,7 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simhub.scenario import enums
-from simhub.scenario.common import CatalogReference, ParameterDeclaration, Properties
+from simhub.scenario.common import (
+    BoundingBox,
+    CatalogReference,
+    File,
+    ParameterDeclaration,
+    Properties,
+)
 from simhub.scenario.positions import POSITIONS, Position
 from simhub.scenario.schema import attr, child, children, choice, element
 
@@ -38,6 +44,16 @@ class Sun:
 @dataclass(frozen=True, kw_only=True)
 class Fog:
     visual_range: float = attr("visualRange")
+    bounding_box: BoundingBox | None = child("BoundingBox", "BoundingBox", optional=True)
+
+
+@element("DomeImage")
+@dataclass(frozen=True, kw_only=True)
+class DomeImage:
+    """A sky image: visual only, listed as a warning."""
+
+    azimuth_offset: float | None = attr("azimuthOffset", optional=True)
+    dome_file: File = child("DomeFile", "File")
 
 
 @element("Precipitation")
@@ -73,6 +89,7 @@ class Weather:
     precipitation: Precipitation | None = child("Precipitation", "Precipitation",
                                                 optional=True)
     wind: Wind | None = child("Wind", "Wind", optional=True)
+    dome_image: DomeImage | None = child("DomeImage", "DomeImage", optional=True)
 
 
 @element("RoadCondition")

@@ -7,12 +7,18 @@ the allowed names and a suggestion for a misspelt one.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from simhub.scenario.common import CatalogReference, ParameterAssignment
-from simhub.scenario.expressions import format_value
+from simhub.scenario.common import (
+    CatalogReference,
+    ParameterAssignment,
+    ValueConstraint,
+    ValueConstraintGroup,
+)
+from simhub.scenario.expressions import Value, format_value
 from simhub.scenario.nodes import Node, ScenarioError, allowed_list, display_path, parse_xml
 from simhub.scenario.parameters import PARAMETER_VALUE_TYPES, Declaration, Scope
 from simhub.scenario.schema import (
@@ -330,10 +336,30 @@ class Reader:
             text = format_value(value)
             if is_top:
                 self.top_level_parameters[name] = text
+            groups = self._constraint_groups(item, name, value, scope.declarations[name].node)
             result.append(model_class(spec.cls)(
-                name=name, parameter_type=item.attrib["parameterType"], value=text))
+                name=name, parameter_type=item.attrib["parameterType"], value=text,
+                constraint_groups=groups))
             set_source_line(result[-1], item.line, item.file)
         return tuple(result)
+
+    def _constraint_groups(self, item: Node, name: str, value: Value, where: Node
+                           ) -> tuple[ValueConstraintGroup, ...]:
+        groups = []
+        for group_node in item.children:
+            if group_node.tag != "ConstraintGroup":
+                raise group_node.error(f"unexpected element <{group_node.tag}> in "
+                                       f"<{item.tag}>", "ConstraintGroup",
+                                       name=group_node.tag, choices=["ConstraintGroup"])
+            groups.append(self.read(group_node, ValueConstraintGroup))
+        if groups and not any(all(_satisfies(value, c) for c in g.constraints)
+                              for g in groups):
+            wanted = " or ".join(
+                "(" + " and ".join(f"{c.rule} {c.value}" for c in g.constraints) + ")"
+                for g in groups)
+            raise where.error(f"value {format_value(value)!r} of parameter ${name} breaks "
+                              "its constraints", wanted, attribute="value")
+        return tuple(groups)
 
     # --- catalogs -----------------------------------------------------------------------
 
@@ -442,6 +468,9 @@ class Reader:
                 f"but the file says {version[0]}.{version[1]}; read anyway")
 
     def _note_warnings(self, instance: Any, node: Node) -> None:
+        if node.tag == "DomeImage":
+            self.warnings.append(f"{node.file}:{node.line}: DomeImage is visual only; simhub "
+                                 "does not read it")
         if node.tag == "SceneGraphFile":
             self.warnings.append(
                 f"{node.file}:{node.line}: SceneGraphFile {node.attrib.get('filepath', '')!r} "
@@ -455,6 +484,27 @@ class Reader:
 
 _CATALOG_CACHE: dict[tuple[Path, int, int], Node] = {}
 _CATALOG_CACHE_SIZE = 64
+
+
+_RULES: dict[str, Callable[[Any, Any], Any]] = {
+    "equalTo": operator.eq,
+    "notEqualTo": operator.ne,
+    "greaterThan": operator.gt,
+    "lessThan": operator.lt,
+    "greaterOrEqual": operator.ge,
+    "lessOrEqual": operator.le,
+}
+
+
+def _satisfies(value: Value, constraint: ValueConstraint) -> bool:
+    """Whether ``value`` meets ``constraint`` (numbers compared as numbers, else as text)."""
+    compare = _RULES[constraint.rule]
+    if not isinstance(value, str | bool):
+        try:
+            return bool(compare(float(value), float(constraint.value)))
+        except ValueError:
+            pass
+    return bool(compare(format_value(value), constraint.value))
 
 
 def _load_xml(path: Path) -> Node:

@@ -72,7 +72,7 @@ class ClothoidSplineSegment:
 class ClothoidSpline:
     time_end: float | None = attr("timeEnd", optional=True)
     segments: tuple[ClothoidSplineSegment, ...] = children(
-        "Segment", "ClothoidSplineSegment", min_count=1
+        "ClothoidSplineSegment", "ClothoidSplineSegment", min_count=1
     )
 
 
@@ -95,8 +95,8 @@ class Knot:
 class Nurbs:
     order: int = attr("order", "uint")
     control_points: tuple[ControlPoint, ...] = children("ControlPoint", "ControlPoint",
-                                                        min_count=1)
-    knots: tuple[Knot, ...] = children("Knot", "Knot", min_count=1)
+                                                        min_count=2)
+    knots: tuple[Knot, ...] = children("Knot", "Knot", min_count=2)
 
 
 @element("Trajectory")

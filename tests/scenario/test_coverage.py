@@ -42,6 +42,8 @@ CONDITIONS = [
     '</ByValueCondition>',
     '<ByValueCondition><VariableCondition variableRef="V" value="1" rule="equalTo"/>'
     '</ByValueCondition>',
+    '<ByValueCondition><TrafficSignalControllerCondition trafficSignalControllerRef="c" '
+    'phase="go"/></ByValueCondition>',
 ]
 
 ACTIONS = [
@@ -93,6 +95,21 @@ ACTIONS = [
     'catalogName="RoutesAtFabriksgatan" entryName="HostStraightRoute"/></RouteRef>'
     '<InRoutePosition><FromLaneCoordinates pathS="10" laneId="-1"/></InRoutePosition>'
     '</RoutePosition></Position></TeleportAction></PrivateAction>',
+    '<PrivateAction><RoutingAction><FollowTrajectoryAction><TrajectoryRef>'
+    '<Trajectory name="cs" closed="false"><Shape><ClothoidSpline>'
+    '<ClothoidSplineSegment curvatureStart="0" curvatureEnd="0.01" length="20">'
+    '<PositionStart><WorldPosition x="1" y="2"/></PositionStart></ClothoidSplineSegment>'
+    '<ClothoidSplineSegment curvatureStart="0.01" curvatureEnd="0" length="20"/>'
+    '</ClothoidSpline></Shape></Trajectory></TrajectoryRef><TimeReference><None/>'
+    '</TimeReference><TrajectoryFollowingMode followingMode="position"/>'
+    '</FollowTrajectoryAction></RoutingAction></PrivateAction>',
+    '<PrivateAction><TrailerAction><ConnectTrailerAction trailerRef="Target"/>'
+    '</TrailerAction></PrivateAction>',
+    '<GlobalAction><EnvironmentAction><Environment name="fog"><Weather>'
+    '<Fog visualRange="50"><BoundingBox><Center x="0" y="0" z="0"/>'
+    '<Dimensions width="100" length="100" height="10"/></BoundingBox></Fog>'
+    '<DomeImage><DomeFile filepath="sky.png"/></DomeImage></Weather></Environment>'
+    '</EnvironmentAction></GlobalAction>',
 ]
 
 
@@ -144,7 +161,16 @@ def test_every_kind_reads_and_round_trips() -> None:
         actions.AcquirePositionAction, actions.AssignRouteAction,
         actions.AssignControllerAction, actions.ActivateControllerAction,
         actions.LaneOffsetAction, actions.FollowTrajectoryAction, actions.TeleportAction,
+        actions.FollowTrajectoryAction, actions.ConnectTrailerAction,
+        global_actions.EnvironmentAction,
     ]
+    spline = event.events[0].actions[16].kind
+    assert isinstance(spline, actions.FollowTrajectoryAction)
+    trajectory = sc.resolved(spline.trajectory)
+    assert isinstance(trajectory, routes.Trajectory)
+    assert isinstance(trajectory.shape, routes.ClothoidSpline)
+    assert len(trajectory.shape.segments) == 2
+    assert any("DomeImage is visual only" in w for w in scenario.warnings)
     environment = event.events[0].actions[1].kind
     assert isinstance(environment, global_actions.EnvironmentAction)
     assert isinstance(sc.resolved(environment.environment), global_actions.Environment)
@@ -162,7 +188,7 @@ def test_every_kind_reads_and_round_trips() -> None:
     found = [c.kind.condition if isinstance(c.kind, conditions.ByEntityCondition) else c.kind
              for c in trigger.condition_groups[0].conditions]
     assert len(found) == len(CONDITIONS)
-    assert isinstance(found[-3], conditions.ParameterCondition)
+    assert isinstance(found[-4], conditions.ParameterCondition)
     for again in (parse_xosc_text(sc.to_xosc(scenario), INTEROP, "again.xosc"),
                   parse_yaml_text(sc.to_yaml(scenario), INTEROP, "again.yaml")):
         assert again.document == scenario.document

@@ -290,3 +290,21 @@ def test_newer_element_in_older_version_is_a_listed_warning() -> None:
     scenario = parse_xosc_text(text, Path("."), "t.xosc")
     assert any("VariableDeclaration> is OpenSCENARIO 1.2+" in w and "t.xosc:7" in w
                for w in scenario.warnings)
+
+
+def test_parameter_constraints_are_checked() -> None:
+    constrained = MINIMAL.replace(
+        '<ParameterDeclaration name="Speed" parameterType="double" value="10"/>',
+        '<ParameterDeclaration name="Speed" parameterType="double" value="10">'
+        '<ConstraintGroup><ValueConstraint rule="greaterThan" value="0"/>'
+        '<ValueConstraint rule="lessOrEqual" value="70"/></ConstraintGroup>'
+        "</ParameterDeclaration>")
+    scenario = parse_xosc_text(constrained, Path("."), "t.xosc")
+    assert scenario.document.parameter_declarations[0].constraint_groups
+    assert parse_xosc_text(sc.to_xosc(scenario), Path("."), "t.xosc").document == \
+        scenario.document
+    with pytest.raises(ScenarioError, match="breaks its constraints") as caught:
+        parse_xosc_text(constrained, Path("."), "t.xosc", parameters={"Speed": "90"})
+    assert "lessOrEqual 70" in str(caught.value)
+    error = error_of(constrained.replace('value="10">', 'value="-1">'))
+    assert error.line == 5
