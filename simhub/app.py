@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from simhub.booking.service import BookingService
+from simhub.evaluation.service import EvaluationService
 from simhub.facility.loader import load_facility
 from simhub.facility.model import Facility
 from simhub.facility.service import FacilityService
@@ -43,6 +44,7 @@ class App:
     clock: Callable[[], datetime] = utc_now
     sessions: SessionService | None = None  # live sessions; None only in hand-built Apps
     scenarios: ScenarioLibrary | None = None  # the scenario library; None only in hand-built Apps
+    evaluation: EvaluationService | None = None  # AI-model evaluation; None only in hand-built Apps
 
     def close(self) -> None:
         if self.sessions is not None:
@@ -92,4 +94,13 @@ def build_app(
         clock=clock,
         sessions=sessions,
         scenarios=ScenarioLibrary(SqlScenarioStore(db), utc_now),
+        evaluation=build_evaluation(db),
     )
+
+
+def build_evaluation(db: Database) -> EvaluationService:
+    """The evaluation service with the local executor, and the Ray one when ray is installed
+    (it connects to ``SIMHUB_RAY_ADDRESS`` on first use)."""
+    from simhub.cluster.setup import evaluation_service
+
+    return evaluation_service(db, utc_now)

@@ -17,6 +17,8 @@ from grpc_reflection.v1alpha import reflection
 from simhub._proto.simhub.v1 import (
     booking_pb2,
     booking_pb2_grpc,
+    evaluation_pb2,
+    evaluation_pb2_grpc,
     facility_pb2,
     facility_pb2_grpc,
     scenario_pb2,
@@ -28,6 +30,7 @@ from simhub.app import App, utc_now
 from simhub.rpc.auth import AuthInterceptor
 from simhub.rpc.blocking import Blocking
 from simhub.rpc.booking import BookingServicer
+from simhub.rpc.evaluation import EvaluationServicer
 from simhub.rpc.facility import FacilityServicer
 from simhub.rpc.scenario import ScenarioServicer
 from simhub.rpc.session import SessionServicer
@@ -39,6 +42,7 @@ SERVICE_NAMES = (
     booking_pb2.DESCRIPTOR.services_by_name["BookingService"].full_name,
     session_pb2.DESCRIPTOR.services_by_name["SessionService"].full_name,
     scenario_pb2.DESCRIPTOR.services_by_name["ScenarioService"].full_name,
+    evaluation_pb2.DESCRIPTOR.services_by_name["EvaluationService"].full_name,
 )
 #: Scenario bundles may be up to 32 MiB; leave room for the envelope.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -74,6 +78,14 @@ class RpcServer:
             scenario_pb2_grpc.add_ScenarioServiceServicer_to_server(
                 ScenarioServicer(app.scenarios, self._blocking), self.server
             )
+        self._dispatcher = None
+        if app.evaluation is not None:
+            from simhub.evaluation.service import Dispatcher
+
+            evaluation_pb2_grpc.add_EvaluationServiceServicer_to_server(
+                EvaluationServicer(app.evaluation, self._blocking), self.server
+            )
+            self._dispatcher = Dispatcher(app.evaluation)
         self._sweeper: asyncio.Task[None] | None = None
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
@@ -91,6 +103,8 @@ class RpcServer:
         for name in ("", *SERVICE_NAMES):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         self._sweeper = asyncio.create_task(self._sweep_bookings(), name="booking-sweeper")
+        if self._dispatcher is not None:
+            self._dispatcher.start()  # evaluation runs: resumes interrupted ones first
         return self.port
 
     async def _sweep_bookings(self) -> None:
@@ -107,6 +121,8 @@ class RpcServer:
             self._sweeper.cancel()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace_s)
+        if self._dispatcher is not None:
+            await asyncio.to_thread(self._dispatcher.stop, grace_s)
         self._blocking.close()
 
 

@@ -4,4 +4,5 @@ Table modules beyond ``tables`` are imported here so that ``Base.metadata`` alwa
 table (migrations are checked against it).
 """
 
+from simhub.storage import evaluation_tables as evaluation_tables
 from simhub.storage import scenario_tables as scenario_tables
