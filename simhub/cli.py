@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from simhub.cli_book import book_app
+from simhub.cli_eval import eval_app
 from simhub.errors import SimhubError
 from simhub.identity.model import Role
 from simhub.settings import Settings
@@ -28,6 +29,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(admin_app, name="admin")
 app.add_typer(facility_app, name="facility")
 app.add_typer(book_app, name="book")
+app.add_typer(eval_app, name="eval")
 admin_app.add_typer(org_app, name="org")
 admin_app.add_typer(token_app, name="token")
 
