@@ -38,6 +38,8 @@ from simhub.scenario.xosc import build_scenario, read_bytes
 SCHEMA_FILE = Path(__file__).with_name("scenario.schema.json")
 _NULL = "tag:yaml.org,2002:null"
 MAX_ELEMENTS = 200_000
+# libyaml's composer when present (same nodes and marks, about ten times faster)
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_yaml(path: Path, parameters: dict[str, str] | None = None) -> Scenario:
@@ -57,7 +59,7 @@ def parse_yaml_text(text: str | bytes, base_dir: Path, name: str = "<string>",
 def yaml_to_node(data: bytes, file: str, cls: type[Any]) -> Node:
     """Compose YAML (no Python objects are built) and map it onto ``cls``'s element tree."""
     try:
-        composed = yaml.compose(data.decode("utf-8", errors="replace"), Loader=yaml.SafeLoader)
+        composed = yaml.compose(data.decode("utf-8", errors="replace"), Loader=_LOADER)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -20,7 +20,7 @@ from simhub.scenario.yaml_form import parse_yaml_text
 
 from .conftest import INTEROP, SCENARIOS
 
-SETTINGS = settings(max_examples=40, deadline=None,
+SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 BAD_VALUES = st.sampled_from([
     "", "abc", "1e400", "-1e400", "99999999999999999999999", "NaN", "inf", "$", "$nope",
@@ -169,7 +169,7 @@ def test_element_limit_guards_alias_expansion(monkeypatch: pytest.MonkeyPatch) -
         parse_yaml_text(YAML_TEXT, SCENARIOS, "bomb.yaml")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.floats(allow_nan=False, allow_infinity=False),
     # text starting with "$" is a parameter reference in OpenSCENARIO, not a literal
