@@ -118,21 +118,23 @@ def build_storyboard(scenarios: Sequence[Scenario], ctx: Context) -> Storyboard:
         story = Element(stories[0].name, "story", episodes)
         board.register(story)
         for acts in _zip(stories, "acts", "acts", source):
-            story.children.append(_act(acts, ctx, board))
+            story.children.append(_act(acts, ctx, board, (story.name,)))
         board.stories.append(story)
     board.root.children = list(board.stories)
     board.stop_trigger = compile_trigger([b.stop_trigger for b in boards], ctx, board)
     return board
 
 
-def _act(acts: list[sb.Act], ctx: Context, board: Storyboard) -> ActElement:
+def _act(acts: list[sb.Act], ctx: Context, board: Storyboard,
+         path: tuple[str, ...]) -> ActElement:
     episodes = len(acts)
     act = ActElement(acts[0].name, "act", episodes)
-    board.register(act)
+    board.register(act, path)
+    path = (*path, act.name)
     for groups in _zip(acts, "maneuver_groups", "maneuver groups", ctx.source):
         group = ManeuverGroupElement(groups[0].name, "maneuverGroup", episodes)
         group.maximum_executions = np.array([g.maximum_execution_count for g in groups])
-        board.register(group)
+        board.register(group, path)
         actors = [r.entity_ref for r in groups[0].actors.entity_refs]
         columns = [ctx.entity(name, f"ManeuverGroup {groups[0].name!r} actors")
                    for name in actors]
@@ -140,9 +142,10 @@ def _act(acts: list[sb.Act], ctx: Context, board: Storyboard) -> ActElement:
         for i in range(len(maneuvers[0])):
             variants = [m[i] for m in maneuvers]
             maneuver = Element(variants[0].name, "maneuver", episodes)
-            board.register(maneuver)
+            board.register(maneuver, (*path, group.name))
             for events in _zip(variants, "events", "events", ctx.source):
-                maneuver.children.append(_event(events, ctx, board, columns))
+                maneuver.children.append(_event(events, ctx, board, columns,
+                                                (*path, group.name, maneuver.name)))
             group.children.append(maneuver)
         act.children.append(group)
     act.start_trigger = compile_trigger([x.start_trigger for x in acts], ctx, board)
@@ -151,15 +154,15 @@ def _act(acts: list[sb.Act], ctx: Context, board: Storyboard) -> ActElement:
 
 
 def _event(events: list[sb.Event], ctx: Context, board: Storyboard,
-           actors: list[int]) -> EventElement:
+           actors: list[int], path: tuple[str, ...]) -> EventElement:
     episodes = len(events)
     first = events[0]
     event = EventElement(first.name, "event", episodes, priority=first.priority)
     event.maximum_executions = np.array([e.maximum_execution_count or 1 for e in events])
-    board.register(event)
+    board.register(event, path)
     for actions in _zip(events, "actions", "actions", ctx.source):
         element = ActionElement(actions[0].name, "action", episodes)
-        board.register(element)
+        board.register(element, (*path, event.name))
         kinds = [x.kind for x in actions]
         compiled = CompiledAction(actions[0].name)
         if _is_global(kinds[0]):

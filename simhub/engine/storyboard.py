@@ -147,12 +147,24 @@ class Storyboard:
         self.stop_trigger: CompiledTrigger | None = None
         self.root = Element("storyboard", "storyBoard", episodes)
         self._by_name: dict[tuple[str, str], Element] = {}
+        self._paths: list[tuple[str, tuple[str, ...], Element]] = []
         self.pending_state_tests: list[tuple[str, str]] = []
 
     # -- element lookup for StoryboardElementStateCondition -----------------------------
 
-    def register(self, element: Element) -> None:
+    def register(self, element: Element, parents: tuple[str, ...] = ()) -> None:
+        """Make ``element`` findable by name, and by ``parent::...::name`` paths."""
         self._by_name.setdefault((element.kind, element.name), element)
+        self._paths.append((element.kind, (*parents, element.name), element))
+
+    def _find(self, kind: str, name: str) -> Element | None:
+        if "::" not in name:
+            return self._by_name.get((kind, name))
+        wanted = tuple(name.split("::"))
+        for found_kind, path, element in self._paths:
+            if found_kind == kind and path[-len(wanted):] == wanted:
+                return element
+        return None
 
     def state_test(self, kind: str, name: str, state: str) -> Callable[[Context], B]:
         """A test for StoryboardElementStateCondition, resolved on first use."""
@@ -160,7 +172,7 @@ class Storyboard:
 
         def test(ctx: Context) -> B:
             if not cache:
-                element = self._by_name.get((kind, name))
+                element = self._find(kind, name)
                 if element is None:
                     known = sorted(n for k, n in self._by_name if k == kind)
                     raise InvalidArgument(f"{ctx.source}: StoryboardElementStateCondition: no "
