@@ -13,6 +13,8 @@ from rich.table import Table
 
 from simhub.cli_book import book_app
 from simhub.cli_eval import eval_app
+from simhub.cli_scenario import scenario_app
+from simhub.cli_session import drive, session_app
 from simhub.errors import SimhubError
 from simhub.identity.model import Role
 from simhub.settings import Settings
@@ -30,6 +32,9 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(facility_app, name="facility")
 app.add_typer(book_app, name="book")
 app.add_typer(eval_app, name="eval")
+app.add_typer(scenario_app, name="scenario")
+app.add_typer(session_app, name="session")
+app.command("drive")(drive)
 admin_app.add_typer(org_app, name="org")
 admin_app.add_typer(token_app, name="token")
 
