@@ -308,3 +308,17 @@ def test_parameter_constraints_are_checked() -> None:
     assert "lessOrEqual 70" in str(caught.value)
     error = error_of(constrained.replace('value="10">', 'value="-1">'))
     assert error.line == 5
+
+
+def test_yaml_files_validate_against_the_published_schema() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    import yaml
+
+    validator = jsonschema.Draft202012Validator(sc.yaml_schema())
+    documents = [yaml.safe_load((SCENARIOS / "cut_in.yaml").read_text())]
+    documents += [yaml.safe_load(sc.to_yaml(sc.load(path))) for path in SAMPLES[:2]]
+    for document in documents:
+        errors = list(validator.iter_errors(document))
+        assert not errors, errors[0].message
+    broken = dict(documents[0], storyboard={"init": {"actions": {}}, "storys": []})
+    assert list(validator.iter_errors(broken))
