@@ -131,15 +131,16 @@ class RoadCanvas:
         px_per_m: float | None = None,
         *,
         max_side_px: int = DEFAULT_MAX_SIDE_PX,
+        margin_m: float = DEFAULT_MARGIN_M,
     ) -> RoadCanvas:
-        """Rasterise ``network`` over ``region`` (default: the whole network plus 10 m).
+        """Rasterise ``network`` over ``region`` (default: the whole network plus ``margin_m``).
 
         ``px_per_m`` defaults to the scale that fits the longer side in ``max_side_px`` pixels
         (at most 10 px/m). Raises ``InvalidArgument`` for a network with no drawable lane, a
         bad scale, or an image over ``view.MAX_CANVAS_PIXELS``.
         """
         if region is None:
-            region = sample_network(network, step_m=4.0).bounds.expanded(DEFAULT_MARGIN_M)
+            region = sample_network(network, step_m=4.0).bounds.expanded(margin_m)
         if px_per_m is None:
             px_per_m = fit_px_per_m(region, max_side_px)
         transform = PixelTransform.for_region(region, px_per_m)
