@@ -124,7 +124,10 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
             wake.clear()
             frames, _, dropped = subscription.drain()
             for frame in frames:
-                message = mappers.frame_message(frame)
+                if frame.wire is None:  # the first reader encodes; the others copy
+                    frame.wire = mappers.frame_message(frame)
+                message = pb.TelemetryFrame()
+                message.CopyFrom(frame.wire)  # type: ignore[arg-type]
                 message.dropped_frames = dropped
                 yield message
             if subscription.closed and not frames:

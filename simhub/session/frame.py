@@ -42,6 +42,7 @@ class Frame:
         "sim_time_s",
         "state",
         "tick",
+        "wire",
         "world",
     )
 
@@ -62,12 +63,16 @@ class Frame:
         self.motion_clipped = 0  # OR of the clip bits over the ticks of this frame
         self.deadline_misses = 0
         self.control_counts: IntArray = np.zeros(len(VERDICTS), np.int64)
+        # An adapter's encoding of a kept copy, shared by its readers (encode once, not per
+        # reader); None in the loop's own buffer.
+        self.wire: object = None
 
     def copy(self) -> Frame:
         other = Frame.__new__(Frame)
         for name in Frame.__slots__:
             value = getattr(self, name)
             setattr(other, name, value.copy() if isinstance(value, np.ndarray) else value)
+        other.wire = None
         return other
 
 

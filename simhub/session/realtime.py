@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import numpy.typing as npt
 IntArray = npt.NDArray[np.int64]
 
 _PR_SET_TIMERSLACK = 29
+REALTIME_SWITCH_INTERVAL_S = 0.0001
 
 
 def wait_until(deadline_ns: int, spin_ns: int) -> None:
@@ -57,7 +59,8 @@ def prepare_thread(cpu: int | None, priority: int) -> list[str]:
 
 
 class GcGuard:
-    """Automatic garbage collection off while any real-time loop runs in this process.
+    """Automatic garbage collection off (and a short GIL switch interval) while any real-time
+    loop runs in this process.
 
     On the first ``acquire`` everything alive is collected and frozen (moved out of the
     collector's sight, so a later collection never walks it) and automatic collection is
@@ -69,6 +72,7 @@ class GcGuard:
     _lock = threading.Lock()
     _holders = 0
     _was_enabled = True
+    _switch_interval = 0.005
 
     @classmethod
     def acquire(cls) -> None:
@@ -78,6 +82,10 @@ class GcGuard:
                 gc.collect()
                 gc.freeze()
                 gc.disable()
+                # A thread waiting for the GIL asks the holder to let go after this long;
+                # CPython's 5 ms default would let any other thread make the loop late.
+                cls._switch_interval = sys.getswitchinterval()
+                sys.setswitchinterval(REALTIME_SWITCH_INTERVAL_S)
             cls._holders += 1
 
     @classmethod
@@ -86,6 +94,7 @@ class GcGuard:
             cls._holders -= 1
             if cls._holders == 0:
                 gc.unfreeze()
+                sys.setswitchinterval(cls._switch_interval)
                 if cls._was_enabled:
                     gc.enable()
 
