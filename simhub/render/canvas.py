@@ -24,6 +24,7 @@ from simhub.render.road_geometry import (
     LineStyle,
     RoadGeometry,
     dash_segments,
+    road_bounds,
     sample_network,
 )
 from simhub.render.view import PixelTransform, Region, fit_px_per_m
@@ -140,7 +141,7 @@ class RoadCanvas:
         bad scale, or an image over ``view.MAX_CANVAS_PIXELS``.
         """
         if region is None:
-            region = sample_network(network, step_m=4.0).bounds.expanded(margin_m)
+            region = road_bounds(network).expanded(margin_m)
         if px_per_m is None:
             px_per_m = fit_px_per_m(region, max_side_px)
         transform = PixelTransform.for_region(region, px_per_m)

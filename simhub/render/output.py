@@ -14,7 +14,7 @@ import cv2
 from simhub.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from simhub.render.canvas import Hud, Image, RoadCanvas, Window
 from simhub.render.frames import WorldFrame
-from simhub.render.road_geometry import sample_network
+from simhub.render.road_geometry import road_bounds
 from simhub.render.view import Region
 from simhub.road import RoadNetwork
 
@@ -223,11 +223,12 @@ def render_video(
 ) -> VideoInfo:
     """Write ``frames`` (in order, one video frame each) as a video at ``fps`` frames per s.
 
-    ``follow`` an entity id: a ``size_px`` (width, height) view centred on that entity, at
-    ``px_per_m`` (default 8). Otherwise a fixed view of ``region`` (see ``frame_region``;
-    default: around all entities over time), scaled to fit ``size_px``. A prebuilt ``canvas``
-    (same network) skips rasterising the road, e.g. for many clips of one road. The HUD shows
-    the followed entity's speed unless ``hud.speed_of`` names another.
+    The video is ``size_px`` (width, height; rounded up to even) pixels. ``follow`` an entity
+    id: the view is centred on that entity, at ``px_per_m`` (default 8). Otherwise the view is
+    fixed on ``region`` (see ``frame_region``; default: around all entities over time),
+    scaled to fit, or at ``px_per_m`` when given. A prebuilt ``canvas`` (same network) skips
+    rasterising the road, e.g. for many clips of one road; the video then has its size. The
+    HUD shows the followed entity's speed unless ``hud.speed_of`` names another.
 
     Raises ``InvalidArgument`` for no frames, a bad fps, an unknown ``follow`` id, an unknown
     suffix (allowed: .mp4, .avi, .gif) or an unwritable directory; ``FailedPrecondition`` when
@@ -244,12 +245,7 @@ def render_video(
         images = _follow_images(network, frames, follow, px_per_m, size_px, canvas)
     else:
         if canvas is None:
-            canvas = RoadCanvas.from_network(
-                network,
-                frame_region(network, frames, region),
-                px_per_m,
-                max_side_px=max(size_px),
-            )
+            canvas = _fixed_canvas(network, frames, region, px_per_m, size_px)
         width, height = _even(canvas.transform.width), _even(canvas.transform.height)
         cx, cy = canvas.transform.to_world(width / 2, height / 2)
         window = Window(float(cx), float(cy), width, height)
@@ -302,9 +298,27 @@ def _follow_images(
     return result
 
 
+def _fixed_canvas(
+    network: RoadNetwork,
+    frames: Sequence[WorldFrame],
+    framing: Framing,
+    px_per_m: float | None,
+    size_px: tuple[int, int],
+) -> RoadCanvas:
+    """A canvas of exactly ``size_px`` (made even) centred on the framed region, which fits
+    inside it unless ``px_per_m`` is given."""
+    target = frame_region(network, frames, framing) or road_bounds(network).expanded(10.0)
+    width, height = _even(max(2, size_px[0])), _even(max(2, size_px[1]))
+    scale = px_per_m or min(width / target.width, height / target.height)
+    cx, cy = target.center
+    half_w, half_h = 0.5 * width / scale, 0.5 * height / scale
+    view = Region(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+    return RoadCanvas.from_network(network, view, scale)
+
+
 def _clip_to_network(network: RoadNetwork, region: Region) -> Region:
     """``region`` cut to the network's box (what lies outside is background anyway)."""
-    bounds = sample_network(network, step_m=2.0).bounds.expanded(5.0)
+    bounds = road_bounds(network).expanded(5.0)
     x_min, y_min = max(region.x_min, bounds.x_min), max(region.y_min, bounds.y_min)
     x_max, y_max = min(region.x_max, bounds.x_max), min(region.y_max, bounds.y_max)
     if x_min >= x_max or y_min >= y_max:

@@ -223,6 +223,11 @@ def sample_network(network: RoadNetwork, step_m: float = 0.5) -> RoadGeometry:
     return RoadGeometry(tuple(surfaces), tuple(marks), tuple(edges), bounds)
 
 
+def road_bounds(network: RoadNetwork) -> Region:
+    """The box around every lane of ``network`` in m (sampled every 4 m: a few dm short on tight arcs)."""
+    return sample_network(network, step_m=4.0).bounds
+
+
 def dash_segments(points: F64, dash_m: float, gap_m: float, step_m: float) -> list[F64]:
     """Pieces of the polyline ``points`` ``(n, 2)``: ``dash_m`` painted, then ``gap_m`` not."""
     distance = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])

@@ -106,8 +106,11 @@ def test_every_sample_road_renders_to_png(path: Path, artifacts: Path) -> None:
 def test_mp4_has_every_frame_at_the_canvas_size(artifacts: Path) -> None:
     net = network("curve_r100")
     frames = _drive(net, net.road_ids[0], -1, 30)
-    info = render_video(net, frames, artifacts / "curve_r100.mp4", fps=FPS, highlight="ego")
+    info = render_video(
+        net, frames, artifacts / "curve_r100.mp4", fps=FPS, highlight="ego", size_px=(640, 359)
+    )
     assert info.frame_count == 30 and info.codec in ("mp4v", "avc1")
+    assert (info.width, info.height) == (640, 360)  # even, for the decoders that need it
     count, width, height, _ = _video(info.path)
     assert (count, width, height) == (30, info.width, info.height)
     assert width % 2 == 0 and height % 2 == 0
