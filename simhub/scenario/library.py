@@ -233,9 +233,8 @@ class ScenarioLibrary:
         wanted = version or scenario.latest_version
         bundle = self._store.bundle(scenario.id, wanted)
         if bundle is None:
-            raise NotFound(
-                f"scenario {scenario_id} has no version {wanted}; latest is {scenario.latest_version}"
-            )
+            latest = scenario.latest_version
+            raise NotFound(f"scenario {scenario_id} has no version {wanted}; latest is {latest}")
         return bundle
 
     def delete(self, principal: Principal, scenario_id: str) -> None:
