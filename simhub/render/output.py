@@ -245,10 +245,11 @@ def render_video(
         images = _follow_images(network, frames, follow, px_per_m, size_px, canvas)
     else:
         if canvas is None:
-            canvas = _fixed_canvas(network, frames, region, px_per_m, size_px)
-        width, height = _even(canvas.transform.width), _even(canvas.transform.height)
-        cx, cy = canvas.transform.to_world(width / 2, height / 2)
-        window = Window(float(cx), float(cy), width, height)
+            canvas, window = _fixed_view(network, frames, region, px_per_m, size_px)
+        else:
+            width, height = _even(canvas.transform.width), _even(canvas.transform.height)
+            cx, cy = canvas.transform.to_world(width / 2, height / 2)
+            window = Window(float(cx), float(cy), width, height)
         images = [(canvas, window, frame) for frame in frames]
     first_window = next(iter(images))[1]
     sink = _VideoSink(target, fps, first_window.width_px, first_window.height_px)
@@ -298,22 +299,22 @@ def _follow_images(
     return result
 
 
-def _fixed_canvas(
+def _fixed_view(
     network: RoadNetwork,
     frames: Sequence[WorldFrame],
     framing: Framing,
     px_per_m: float | None,
     size_px: tuple[int, int],
-) -> RoadCanvas:
-    """A canvas of exactly ``size_px`` (made even) centred on the framed region, which fits
-    inside it unless ``px_per_m`` is given."""
+) -> tuple[RoadCanvas, Window]:
+    """A ``size_px`` (made even) view centred on the framed region, which fits inside it
+    unless ``px_per_m`` is given, and a canvas covering it."""
     target = frame_region(network, frames, framing) or road_bounds(network).expanded(10.0)
     width, height = _even(max(2, size_px[0])), _even(max(2, size_px[1]))
     scale = px_per_m or min(width / target.width, height / target.height)
     cx, cy = target.center
     half_w, half_h = 0.5 * width / scale, 0.5 * height / scale
     view = Region(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
-    return RoadCanvas.from_network(network, view, scale)
+    return RoadCanvas.from_network(network, view, scale), Window(cx, cy, width, height)
 
 
 def _clip_to_network(network: RoadNetwork, region: Region) -> Region:

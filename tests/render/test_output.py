@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from simhub.errors import InvalidArgument
+from simhub.errors import FailedPrecondition, InvalidArgument
 from simhub.render import (
     EntityFrame,
     EntityKind,
@@ -18,6 +18,7 @@ from simhub.render import (
     RoadCanvas,
     WorldFrame,
     encode_png,
+    output,
     render_png,
     render_video,
 )
@@ -173,3 +174,17 @@ def test_bad_outputs_are_invalid_arguments(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgument, match="framing"):
         render_png(net, frames[0], tmp_path / "p.png", region="everything")  # type: ignore[arg-type]
     assert not any(tmp_path.iterdir())
+
+
+@needs_samples
+def test_without_an_mp4_encoder_the_error_says_what_to_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    net = network("straight_500m")
+    frames = _drive(net, net.road_ids[0], -1, 3)
+    monkeypatch.setattr(output, "MP4_CODECS", ("ZZZZ",))  # a FourCC no build knows
+    with pytest.raises(FailedPrecondition, match=r"no \.mp4 encoder \(tried ZZZZ\); write \.avi"):
+        render_video(net, frames, tmp_path / "run.mp4", size_px=(64, 48))
+    info = render_video(net, frames, tmp_path / "run.avi", size_px=(64, 48))
+    assert info.codec == "MJPG"
+    assert _video(info.path)[:3] == (3, 64, 48)
