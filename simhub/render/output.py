@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import cv2
+import numpy as np
 
 from simhub.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from simhub.render.canvas import Hud, Image, RoadCanvas, Window
@@ -153,13 +154,31 @@ def render_png(
     return target
 
 
-class _VideoSink:
-    """Frames to a file: OpenCV's VideoWriter for .mp4 / .avi, an Animation for .gif."""
+class VideoRecorder:
+    """Images to a video file, one at a time: ``with VideoRecorder(path, fps, w, h) as video:
+    video.write(canvas.draw(frame, window=...))``, for callers that stream frames (a long
+    session export) instead of handing ``render_video`` a sequence.
 
-    def __init__(self, path: Path, fps: float, width: int, height: int) -> None:
+    .mp4 tries the ``mp4v`` then ``avc1`` codec, .avi uses MJPG, .gif keeps the frames in
+    memory (at most 2000) and writes them on ``close``. Every image must be ``(height, width,
+    3)`` uint8 BGR. Raises ``InvalidArgument`` for a bad path or size, ``FailedPrecondition``
+    when OpenCV has no encoder for the suffix.
+    """
+
+    def __init__(self, path: str | Path, fps: float, width: int, height: int) -> None:
+        path = _check_path(path, VIDEO_SUFFIXES)
+        if not (math.isfinite(fps) and fps > 0.0):
+            raise InvalidArgument("bad frame rate", [FieldViolation("fps", f"{fps}; must be > 0")])
+        if width < 1 or height < 1:
+            raise InvalidArgument(
+                "empty video", [FieldViolation("size", f"{width} x {height} px; need >= 1")]
+            )
         self.path = path
+        self.width, self.height = width, height
+        self.frame_count = 0
         self._gif: list[Image] | None = None
         self._fps = fps
+        self._closed = False
         suffix = path.suffix.lower()
         if suffix == ".gif":
             self._gif, self.codec = [], "gif"
@@ -179,7 +198,25 @@ class _VideoSink:
             "the opencv-python-headless wheel from PyPI, which bundles FFmpeg"
         )
 
+    def __enter__(self) -> VideoRecorder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def write(self, image: Image) -> None:
+        """Append one BGR image of the recorder's size."""
+        if image.shape != (self.height, self.width, 3) or image.dtype != np.uint8:
+            raise InvalidArgument(
+                "image does not fit the video",
+                [
+                    FieldViolation(
+                        "image",
+                        f"{image.shape} {image.dtype}; need ({self.height}, {self.width}, 3) uint8",
+                    )
+                ],
+            )
+        self.frame_count += 1
         if self._gif is not None:
             if len(self._gif) >= MAX_GIF_FRAMES:
                 raise InvalidArgument(
@@ -191,6 +228,10 @@ class _VideoSink:
             self._writer.write(image)
 
     def close(self) -> None:
+        """Finish the file (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
         if self._gif is None:
             self._writer.release()
             return
@@ -252,14 +293,11 @@ def render_video(
             window = Window(float(cx), float(cy), width, height)
         images = [(canvas, window, frame) for frame in frames]
     first_window = next(iter(images))[1]
-    sink = _VideoSink(target, fps, first_window.width_px, first_window.height_px)
-    try:
+    with VideoRecorder(target, fps, first_window.width_px, first_window.height_px) as sink:
         for frame_canvas, window, frame in images:
             sink.write(
                 frame_canvas.draw(frame, highlight=highlight, hud=hud, window=window, labels=labels)
             )
-    finally:
-        sink.close()
     return VideoInfo(
         target, len(images), first_window.width_px, first_window.height_px, fps, sink.codec
     )
@@ -332,6 +370,7 @@ __all__ = [
     "VIDEO_SUFFIXES",
     "Framing",
     "VideoInfo",
+    "VideoRecorder",
     "encode_png",
     "frame_region",
     "render_image",

@@ -16,6 +16,8 @@ from simhub.render import (
     Hud,
     Region,
     RoadCanvas,
+    VideoRecorder,
+    Window,
     WorldFrame,
     encode_png,
     output,
@@ -188,3 +190,18 @@ def test_without_an_mp4_encoder_the_error_says_what_to_use(
     info = render_video(net, frames, tmp_path / "run.avi", size_px=(64, 48))
     assert info.codec == "MJPG"
     assert _video(info.path)[:3] == (3, 64, 48)
+
+
+@needs_samples
+def test_a_recorder_streams_drawn_frames_and_refuses_other_sizes(tmp_path: Path) -> None:
+    net = network("straight_500m")
+    canvas = RoadCanvas.from_network(net, px_per_m=2.0)
+    frames = _drive(net, net.road_ids[0], -1, 7)
+    with VideoRecorder(tmp_path / "stream.mp4", FPS, 160, 120) as video:
+        for frame in frames:
+            ego = frame.entities[0]
+            video.write(canvas.draw(frame, window=Window(ego.x, ego.y, 160, 120)))
+        with pytest.raises(InvalidArgument, match=r"need \(120, 160, 3\) uint8"):
+            video.write(np.zeros((120, 161, 3), dtype=np.uint8))
+    assert video.frame_count == 7
+    assert _video(video.path)[:3] == (7, 160, 120)
