@@ -376,21 +376,56 @@ class BatchWorld:
         new = hit & ~m.collided
         m.collision_time[new] = w.time
         m.collided |= hit
-        for j in range(len(w.entities)):
-            if j == k:
+        _ego_metrics(k, w.x, w.y, w.heading, w.speed, w.length, w.width, w.center_x,
+                     w.center_y, w.present, w.colliding, m.min_ttc, m.min_distance)
+
+
+@numba.njit(cache=True)
+def _ego_metrics(k: int, x: F64, y: F64, heading: F64, speed: F64, length: F64, width: F64,
+                 cx: F64, cy: F64, present: B, colliding: npt.NDArray[np.bool_],
+                 min_ttc: F64, min_distance: F64) -> None:
+    """Update the ego's smallest TTC to entities ahead and smallest box gap, per episode.
+
+    Gaps are measured in the ego's frame between box extents (longitudinal and lateral);
+    an entity is "ahead" when its box is in front of the ego's and overlaps it laterally.
+    """
+    episodes, n = x.shape
+    for e in range(episodes):
+        c, s = math.cos(heading[e, k]), math.sin(heading[e, k])
+        front = cx[e, k] + length[e, k] / 2
+        rear = cx[e, k] - length[e, k] / 2
+        left = cy[e, k] + width[e, k] / 2
+        right = cy[e, k] - width[e, k] / 2
+        for j in range(n):
+            if j == k or not present[e, j]:
                 continue
-            present = w.present[:, j]
-            d = measure.longitudinal(w, k, j, "entity", True)
-            lateral = np.abs(measure.lateral(w, k, j, "entity", True))
-            closing = w.speed[:, k] - w.speed[:, j] * np.cos(w.heading[:, j] - w.heading[:, k])
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ttc = np.where((d > 0) & (lateral <= 0) & (closing > 1e-9) & present,
-                               d / closing, np.inf)
-            ttc = np.where(w.colliding[:, k, j], 0.0, ttc)
-            m.min_ttc = np.minimum(m.min_ttc, ttc)
-            gap = np.where(present, np.hypot(np.maximum(d, 0.0) + np.maximum(-d, 0.0), lateral),
-                           np.inf)
-            m.min_distance = np.minimum(m.min_distance, gap)
+            dx = x[e, j] - x[e, k]
+            dy = y[e, j] - y[e, k]
+            lon = dx * c + dy * s
+            lat = -dx * s + dy * c
+            dh = heading[e, j] - heading[e, k]
+            cj, sj = math.cos(dh), math.sin(dh)
+            center_lon = lon + cx[e, j] * cj - cy[e, j] * sj
+            center_lat = lat + cx[e, j] * sj + cy[e, j] * cj
+            reach_lon = abs(length[e, j] / 2 * cj) + abs(width[e, j] / 2 * sj)
+            reach_lat = abs(length[e, j] / 2 * sj) + abs(width[e, j] / 2 * cj)
+            gap_lon = max(center_lon - reach_lon - front, rear - (center_lon + reach_lon), 0.0)
+            gap_lat = max(center_lat - reach_lat - left, right - (center_lat + reach_lat), 0.0)
+            if colliding[e, k, j]:
+                gap_lon = 0.0
+                gap_lat = 0.0
+            distance = math.hypot(gap_lon, gap_lat)
+            if distance < min_distance[e]:
+                min_distance[e] = distance
+            ahead = center_lon - reach_lon - front
+            closing = speed[e, k] - speed[e, j] * cj
+            ttc = math.inf
+            if colliding[e, k, j]:
+                ttc = 0.0
+            elif ahead > 0.0 and gap_lat <= 0.0 and closing > 1e-9:
+                ttc = ahead / closing
+            if ttc < min_ttc[e]:
+                min_ttc[e] = ttc
 
 
 def _params_from_entity(world: World, k: int) -> VehicleParams:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -19,6 +20,7 @@ from simhub.engine.shapes import shape_fraction
 from simhub.engine.world import MODE_ROAD
 
 F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
 
 G = 9.81  # m/s^2
@@ -42,23 +44,28 @@ def leaders(ctx: Context, k: int) -> tuple[F64, F64]:
     w = ctx.world
     gap = np.full(w.episodes, np.inf)
     lead_speed = np.zeros(w.episodes)
-    front = w.center_x[:, k] + w.length[:, k] / 2
-    for j in range(len(w.entities)):
-        if j == k:
-            continue
-        ds = (w.s[:, j] - w.s[:, k]) * w.direction[:, k]
-        rear = w.length[:, j] / 2 - w.center_x[:, j] * np.where(
-            w.direction[:, j] == w.direction[:, k], 1.0, -1.0)
-        lateral = np.abs(w.t[:, j] - w.t[:, k])
-        overlap = lateral < (w.width[:, j] + w.width[:, k]) / 2
-        same = (w.road[:, j] == w.road[:, k]) & w.present[:, j] & ctx.traffic_visible[:, j]
-        candidate = same & overlap & (ds > 0)
-        g = ds - front - rear
-        closer = candidate & (g < gap)
-        gap = np.where(closer, g, gap)
-        lead_speed = np.where(closer, w.speed[:, j] * np.cos(w.heading[:, j] - w.heading[:, k]),
-                              lead_speed)
+    _leaders(k, w.road, w.s, w.t, w.direction, w.speed, w.heading, w.length, w.width,
+             w.center_x, w.present & ctx.traffic_visible, gap, lead_speed)
     return gap, lead_speed
+
+
+@numba.njit(cache=True)
+def _leaders(k: int, road: I64, s: F64, t: F64, direction: F64, speed: F64, heading: F64,
+             length: F64, width: F64, cx: F64, solid: B, gap: F64, lead_speed: F64) -> None:
+    episodes, n = s.shape
+    for e in range(episodes):
+        front = cx[e, k] + length[e, k] / 2
+        for j in range(n):
+            if j == k or not solid[e, j] or road[e, j] != road[e, k]:
+                continue
+            ds = (s[e, j] - s[e, k]) * direction[e, k]
+            if ds <= 0.0 or abs(t[e, j] - t[e, k]) >= (width[e, j] + width[e, k]) / 2:
+                continue
+            same_way = 1.0 if direction[e, j] == direction[e, k] else -1.0
+            g = ds - front - (length[e, j] / 2 - cx[e, j] * same_way)
+            if g < gap[e]:
+                gap[e] = g
+                lead_speed[e] = speed[e, j] * math.cos(heading[e, j] - heading[e, k])
 
 
 class Traffic:
