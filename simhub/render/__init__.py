@@ -9,16 +9,13 @@ from simhub.render.canvas import Hud, RoadCanvas, Window, nice_length_m
 from simhub.render.frames import EntityFrame, EntityKind, WorldFrame
 from simhub.render.output import (
     IMAGE_SUFFIXES,
-    VIDEO_SUFFIXES,
     Framing,
-    VideoInfo,
-    VideoRecorder,
     encode_png,
     frame_region,
     render_image,
     render_png,
-    render_video,
 )
+from simhub.render.video import VIDEO_SUFFIXES, VideoInfo, VideoRecorder, render_video
 from simhub.render.view import MAX_CANVAS_PIXELS, PixelTransform, Region, fit_px_per_m
 
 __all__ = [

@@ -20,9 +20,9 @@ from simhub.render import (
     Window,
     WorldFrame,
     encode_png,
-    output,
     render_png,
     render_video,
+    video,
 )
 from simhub.render import style as colors
 from simhub.road import RoadNetwork
@@ -184,7 +184,7 @@ def test_without_an_mp4_encoder_the_error_says_what_to_use(
 ) -> None:
     net = network("straight_500m")
     frames = _drive(net, net.road_ids[0], -1, 3)
-    monkeypatch.setattr(output, "MP4_CODECS", ("ZZZZ",))  # a FourCC no build knows
+    monkeypatch.setattr(video, "MP4_CODECS", ("ZZZZ",))  # a FourCC no build knows
     with pytest.raises(FailedPrecondition, match=r"no \.mp4 encoder \(tried ZZZZ\); write \.avi"):
         render_video(net, frames, tmp_path / "run.mp4", size_px=(64, 48))
     info = render_video(net, frames, tmp_path / "run.avi", size_px=(64, 48))
@@ -197,11 +197,11 @@ def test_a_recorder_streams_drawn_frames_and_refuses_other_sizes(tmp_path: Path)
     net = network("straight_500m")
     canvas = RoadCanvas.from_network(net, px_per_m=2.0)
     frames = _drive(net, net.road_ids[0], -1, 7)
-    with VideoRecorder(tmp_path / "stream.mp4", FPS, 160, 120) as video:
+    with VideoRecorder(tmp_path / "stream.mp4", FPS, 160, 120) as recorder:
         for frame in frames:
             ego = frame.entities[0]
-            video.write(canvas.draw(frame, window=Window(ego.x, ego.y, 160, 120)))
+            recorder.write(canvas.draw(frame, window=Window(ego.x, ego.y, 160, 120)))
         with pytest.raises(InvalidArgument, match=r"need \(120, 160, 3\) uint8"):
-            video.write(np.zeros((120, 161, 3), dtype=np.uint8))
-    assert video.frame_count == 7
-    assert _video(video.path)[:3] == (7, 160, 120)
+            recorder.write(np.zeros((120, 161, 3), dtype=np.uint8))
+    assert recorder.frame_count == 7
+    assert _video(recorder.path)[:3] == (7, 160, 120)
