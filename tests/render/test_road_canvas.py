@@ -59,7 +59,8 @@ def _wide_driving_lane_centres(net: RoadNetwork) -> list[tuple[float, float]]:
 
 
 def _off_road_points(net: RoadNetwork) -> list[tuple[float, float]]:
-    """Points 30 m beyond the outermost lane of each road side that project off every road."""
+    """Points 30 m beyond the outermost lane of each road side that project off every road,
+    as do the points 1.5 m around them."""
     points = []
     for road in net.roads.values():
         section = road.lane_sections[0]
@@ -68,12 +69,12 @@ def _off_road_points(net: RoadNetwork) -> list[tuple[float, float]]:
             side = 1.0 if lane_id >= 0 else -1.0
             pose = net.lane_pose(road.id, lane_id, s, side * OFF_ROAD_M)
             finite = np.isfinite(pose.x)
-            projected = net.project(pose.x[finite], pose.y[finite])
-            far = ~projected.on_road
-            points += [
-                (float(x), float(y))
-                for x, y in zip(pose.x[finite][far], pose.y[finite][far], strict=True)
-            ]
+            x, y = pose.x[finite], pose.y[finite]
+            far = np.ones(len(x), dtype=bool)
+            # off-road with a clearance: a point on the road's very edge is not "far"
+            for dx, dy in ((0.0, 0.0), (1.5, 0.0), (-1.5, 0.0), (0.0, 1.5), (0.0, -1.5)):
+                far &= ~net.project(x + dx, y + dy).on_road
+            points += [(float(px), float(py)) for px, py in zip(x[far], y[far], strict=True)]
     return points
 
 
@@ -89,18 +90,8 @@ def test_lane_centres_are_road_and_far_points_are_background(path: object) -> No
         assert _pixel(canvas, x, y) == colors.DRIVING_SURFACE, (name, x, y)
     off_road = _off_road_points(net)
     assert off_road, f"{name}: no off-road point to check"
-    background = [_pixel(canvas, x, y) == colors.BACKGROUND for x, y in off_road]
-    # a far point may still fall on another road of the network (a junction's arm) or a
-    # sidewalk the projection does not count as road; most must be background
-    assert np.mean(background) >= 0.8, (name, np.mean(background))
-
-
-@needs_samples
-def test_off_road_points_are_all_background_on_a_single_road() -> None:
-    net = network("curve_r100")
-    canvas = RoadCanvas.from_network(net, px_per_m=PX_PER_M, margin_m=OFF_ROAD_M + 10.0)
-    for x, y in _off_road_points(net):
-        assert _pixel(canvas, x, y) == colors.BACKGROUND
+    for x, y in off_road:
+        assert _pixel(canvas, x, y) == colors.BACKGROUND, (name, x, y)
 
 
 @needs_samples
@@ -108,10 +99,8 @@ def test_the_default_canvas_fits_the_network_in_the_requested_size() -> None:
     canvas = RoadCanvas.from_network(network("fabriksgatan"), max_side_px=800)
     assert max(canvas.transform.width, canvas.transform.height) <= 801
     image = canvas.road_image
-    assert image.dtype == np.uint8 and image.shape == (canvas.transform.height,) * 1 + (
-        canvas.transform.width,
-        3,
-    )
+    assert image.dtype == np.uint8
+    assert image.shape == (canvas.transform.height, canvas.transform.width, 3)
     assert not image.flags.writeable  # draw() copies it; nobody paints on the shared road
 
 
