@@ -12,6 +12,7 @@ import cv2
 from simhub.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from simhub.render.canvas import Hud, Image, RoadCanvas
 from simhub.render.frames import WorldFrame
+from simhub.render.road_geometry import road_bounds
 from simhub.render.view import Region
 from simhub.road import RoadNetwork
 
@@ -20,6 +21,8 @@ Framing = Region | Literal["network", "entities"]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 ENTITY_MARGIN_M = 30.0  # [m] around the entities when framing them
 MIN_ENTITY_VIEW_M = 80.0  # [m] smallest side of an entity-framed view
+NETWORK_MARGIN_M = 10.0  # [m] around the whole network
+MIN_ASPECT = 0.4  # short side / long side of a framed view, at least
 
 
 def check_path(path: str | Path, allowed: tuple[str, ...]) -> Path:
@@ -55,25 +58,33 @@ def entity_region(frames: Sequence[WorldFrame], entity_id: str | None = None) ->
     return region.expanded(grow)
 
 
-def frame_region(
-    network: RoadNetwork, frames: Sequence[WorldFrame], framing: Framing
-) -> Region | None:
-    """The world rectangle ``framing`` picks; None means the whole network.
+def frame_region(network: RoadNetwork, frames: Sequence[WorldFrame], framing: Framing) -> Region:
+    """The world rectangle ``framing`` picks, in m.
 
-    ``"entities"`` is the box around every entity of every frame plus 30 m (at least 80 m a
-    side), or the whole network when there are no entities.
+    ``"network"`` is the whole network plus 10 m; ``"entities"`` the box around every entity
+    of every frame plus 30 m (at least 80 m a side), or the whole network when there are no
+    entities. Both are widened to at least ``MIN_ASPECT`` so that a long straight road still
+    leaves room for the HUD. A ``Region`` is taken as it is.
     """
-    del network  # the whole network is framed by RoadCanvas itself
     if isinstance(framing, Region):
         return framing
-    if framing == "network":
-        return None
-    if framing == "entities":
-        return entity_region(frames)
-    raise InvalidArgument(
-        "unknown framing",
-        [FieldViolation("region", f"{framing!r}; allowed: a Region, 'network', 'entities'")],
-    )
+    if framing not in ("network", "entities"):
+        raise InvalidArgument(
+            "unknown framing",
+            [FieldViolation("region", f"{framing!r}; allowed: a Region, 'network', 'entities'")],
+        )
+    region = entity_region(frames) if framing == "entities" else None
+    if region is None:
+        region = road_bounds(network).expanded(NETWORK_MARGIN_M)
+    return _widened(region, MIN_ASPECT)
+
+
+def _widened(region: Region, min_aspect: float) -> Region:
+    """``region`` grown about its centre until its short side is ``min_aspect`` x its long."""
+    short = min_aspect * max(region.width, region.height)
+    cx, cy = region.center
+    half_w, half_h = 0.5 * max(region.width, short), 0.5 * max(region.height, short)
+    return Region(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
 
 
 def render_image(

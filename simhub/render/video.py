@@ -228,7 +228,7 @@ def _fixed_view(
 ) -> tuple[RoadCanvas, Window]:
     """A ``size_px`` (made even) view centred on the framed region, which fits inside it
     unless ``px_per_m`` is given, and a canvas covering it."""
-    target = frame_region(network, frames, framing) or road_bounds(network).expanded(10.0)
+    target = frame_region(network, frames, framing)
     width, height = _even(max(2, size_px[0])), _even(max(2, size_px[1]))
     scale = px_per_m or min(width / target.width, height / target.height)
     cx, cy = target.center
