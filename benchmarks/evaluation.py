@@ -56,6 +56,7 @@ def main() -> None:
     from simhub.cluster.ray_executor import RayExecutor
 
     if not os.environ.get("SIMHUB_RAY_ADDRESS"):
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a private cluster of this process
         ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
     ray_s, ray_n = timed(RayExecutor(), job, chunks)
     ray.shutdown()

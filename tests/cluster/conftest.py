@@ -39,6 +39,7 @@ def ray_cluster() -> Iterator[RayCluster]:
     trace = temp / "trace"
     trace.mkdir()
     port = _free_port()
+    os.environ["RAY_AUTH_MODE"] = "disabled"  # a private throw-away cluster on loopback
     env = {**os.environ, TEST_TRACE_ENV: str(trace), TEST_DELAY_ENV: "0.4",
            "RAY_USAGE_STATS_ENABLED": "0"}  # fmt: skip
     subprocess.run(
