@@ -34,8 +34,10 @@ def new_keys(clients: Mapping[str, Iterable[bytes]] | None = None) -> CurveKeys:
 
 
 class _Allowed:
+    """pyzmq's authenticator hands the client's key over Z85-encoded."""
+
     def __init__(self, keys: frozenset[bytes]) -> None:
-        self._keys = {zmq.utils.z85.decode(k) if len(k) == 40 else k for k in keys}
+        self._keys = {k if len(k) == 40 else zmq.utils.z85.encode(k) for k in keys}
 
     def callback(self, domain: str, key: bytes) -> bool:
         return key in self._keys

@@ -1,0 +1,3 @@
+from tests.session.conftest import facility
+
+__all__ = ["facility"]
