@@ -25,7 +25,7 @@ from simhub.booking.rules import (
     Proposal,
     RuleContext,
     changeover_minutes,
-    check,
+    feasible,
     local_midnight,
     opening_windows,
 )
@@ -128,7 +128,7 @@ def find_slots(
         while start + length <= min(closes, query.window_end):
             end = start + length
             proposal = Proposal(query.organisation_id, query.cabin_id, query.mode, start, end)
-            if not check(proposal, context):
+            if feasible(proposal, context):
                 added, before = (0, 0)
                 if query.mode is BookingMode.MOTION:
                     added, before = added_changeover(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -211,7 +211,11 @@ class RuleContext:
         cabins: Mapping[str, CabinSpec],
         bookings: Iterable[Booking],
         now: datetime,
+        motion_held: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
     ) -> None:
+        """*motion_held* optionally gives, per organisation, the periods of its slot-holding
+        motion bookings in the quota windows concerned (cheaper to load than whole bookings);
+        organisations not in it are counted from *bookings*."""
         self.policy = policy
         self.cabins = cabins
         self.now = now
@@ -219,12 +223,23 @@ class RuleContext:
         holding = [b for b in bookings if b.holds_slot]
         self.motion = _Index(b for b in holding if b.mode is BookingMode.MOTION)
         self.fixed = _Index(b for b in holding if b.mode is BookingMode.FIXED_BASE)
-        self._org_motion: dict[str, list[Booking]] = {}
+        self._org_motion: dict[str, list[tuple[datetime, datetime]]] = {}
         for b in holding:
             if b.mode is BookingMode.MOTION:
-                self._org_motion.setdefault(b.organisation_id, []).append(b)
+                self._org_motion.setdefault(b.organisation_id, []).append((b.start, b.end))
+        for organisation, periods in (motion_held or {}).items():
+            self._org_motion[organisation] = list(periods)
         self._windows: dict[date, list[tuple[datetime, datetime]]] = {}
         self._used: dict[tuple[str, datetime, datetime], int] = {}
+        self._quota_windows: dict[tuple[date, str], tuple[datetime, datetime]] = {}
+
+    def quota_window(self, at: datetime, period: str) -> tuple[datetime, datetime]:
+        """The local week or month containing *at* (cached by local date)."""
+        key = (at.astimezone(self.tz).date(), period)
+        if key not in self._quota_windows:
+            window = week_window if period == "week" else month_window
+            self._quota_windows[key] = window(at, self.tz)
+        return self._quota_windows[key]
 
     def open_windows_around(self, day: date) -> list[tuple[datetime, datetime]]:
         if day not in self._windows:
@@ -240,8 +255,8 @@ class RuleContext:
         key = (organisation_id, start, end)
         if key not in self._used:
             self._used[key] = sum(
-                overlap_minutes(b.start, b.end, start, end)
-                for b in self._org_motion.get(organisation_id, ())
+                overlap_minutes(b0, b1, start, end)
+                for b0, b1 in self._org_motion.get(organisation_id, ())
             )
         return self._used[key]
 
@@ -257,17 +272,27 @@ def check(
     *skip_notice* drops the minimum-notice and horizon rules (waitlist promotion: the request
     was made in time, the slot only came free now).
     """
+    return list(_violations(proposal, context, skip_notice))
+
+
+def feasible(proposal: Proposal, context: RuleContext) -> bool:
+    """``not check(...)``, but stops at the first broken rule (the slot finder's fast path)."""
+    return next(_violations(proposal, context, False), None) is None
+
+
+def _violations(
+    proposal: Proposal, context: RuleContext, skip_notice: bool
+) -> Iterator[RuleViolation]:
+    # cheapest and likeliest to fail first, so that ``feasible`` stops early
     cabin = context.cabins[proposal.cabin_id]
-    found: list[RuleViolation] = []
-    found += _shape(proposal, cabin, context.policy.rules)
+    yield from _shape(proposal, cabin, context.policy.rules)
     if not skip_notice:
-        found += _notice(proposal, context)
-    found += _opening_hours(proposal, context)
-    found += _blackouts(proposal, context.policy.blackouts, context.tz)
-    found += _availability(proposal, cabin, context)
+        yield from _notice(proposal, context)
+    yield from _availability(proposal, cabin, context)
+    yield from _opening_hours(proposal, context)
+    yield from _blackouts(proposal, context.policy.blackouts, context.tz)
     if proposal.mode is BookingMode.MOTION:
-        found += _quota(proposal, context)
-    return found
+        yield from _quota(proposal, context)
 
 
 def _shape(proposal: Proposal, cabin: CabinSpec, rules: BookingRules) -> list[RuleViolation]:
@@ -443,14 +468,14 @@ def _availability(
 def _quota(proposal: Proposal, context: RuleContext) -> list[RuleViolation]:
     quota = context.policy.quota_of(proposal.organisation_id)
     found = []
-    for rule, limit_hours, window in (
-        ("quota_week", quota.motion_hours_per_week, week_window),
-        ("quota_month", quota.motion_hours_per_month, month_window),
+    for rule, limit_hours, period in (
+        ("quota_week", quota.motion_hours_per_week, "week"),
+        ("quota_month", quota.motion_hours_per_month, "month"),
     ):
         seen: set[datetime] = set()
         at = proposal.start
         while at < proposal.end:  # every window the booking touches
-            w0, w1 = window(at, context.tz)
+            w0, w1 = context.quota_window(at, period)
             at = w1
             if w0 in seen:
                 continue
@@ -458,7 +483,6 @@ def _quota(proposal: Proposal, context: RuleContext) -> list[RuleViolation]:
             wanted = overlap_minutes(proposal.start, proposal.end, w0, w1)
             used = context.used_motion_minutes(proposal.organisation_id, w0, w1)
             if used + wanted > limit_hours * 60:
-                period = "week" if rule == "quota_week" else "month"
                 found.append(
                     RuleViolation(
                         rule,

@@ -112,9 +112,9 @@ class BookingTransaction(Protocol):
     def get(self, booking_id: str) -> Booking | None: ...
     def by_request_id(self, organisation_id: str, request_id: str) -> Booking | None: ...
     def holding_between(self, start: datetime, end: datetime) -> list[Booking]: ...
-    def holding_motion_of(
+    def motion_periods_of(
         self, organisation_id: str, start: datetime, end: datetime
-    ) -> list[Booking]: ...
+    ) -> list[tuple[datetime, datetime]]: ...
     def motion_neighbours(self, start: datetime, end: datetime) -> list[Booking]: ...
     def last_planned_motion_before(self, at: datetime) -> Booking | None: ...
     def add(self, booking: Booking, transition: Transition) -> None: ...
@@ -249,12 +249,11 @@ class BookingService:
         tz = zone(policy.time_zone)
         q0 = min(week_window(start, tz)[0], month_window(start, tz)[0])
         q1 = max(week_window(end, tz)[1], month_window(end, tz)[1])
-        for b in tx.holding_motion_of(organisation_id, q0, q1):
-            bookings.setdefault(b.id, b)
+        held = {organisation_id: tx.motion_periods_of(organisation_id, q0, q1)}
         for b in tx.motion_neighbours(start, end):
             bookings.setdefault(b.id, b)
         found = list(bookings.values())
-        return RuleContext(policy, self.cabins, found, now), found
+        return RuleContext(policy, self.cabins, found, now, held), found
 
     def _visible(self, principal: Principal, booking: Booking | None, booking_id: str) -> Booking:
         if booking is None or not principal.can_see(booking.organisation_id):
@@ -735,8 +734,8 @@ class BookingService:
             if not tx.organisation_exists(organisation):
                 raise NotFound(f"no organisation with id {organisation!r}")
             policy = tx.load_policy(self.facility.time_zone)
-            held = tx.holding_motion_of(organisation, min(w0, m0), max(w1, m1))
-        context = RuleContext(policy, self.cabins, held, at)
+            held = tx.motion_periods_of(organisation, min(w0, m0), max(w1, m1))
+        context = RuleContext(policy, self.cabins, [], at, {organisation: held})
         return QuotaUsage(
             quota=policy.quota_of(organisation),
             week_start=w0,

@@ -206,11 +206,12 @@ class SqlBookingTransaction:
             )
         )
 
-    def holding_motion_of(
+    def motion_periods_of(
         self, organisation_id: str, start: datetime, end: datetime
-    ) -> list[Booking]:
-        return self._all(
-            select(BookingRow).where(
+    ) -> list[tuple[datetime, datetime]]:
+        """Only the periods: the quota needs no more, and 1,000 of them load in a blink."""
+        rows = self._s.execute(
+            select(BookingRow.start_at, BookingRow.end_at).where(
                 BookingRow.organisation_id == organisation_id,
                 BookingRow.mode == BookingMode.MOTION.value,
                 BookingRow.state.in_(_HOLDING),
@@ -218,6 +219,7 @@ class SqlBookingTransaction:
                 BookingRow.end_at > start,
             )
         )
+        return [(r[0], r[1]) for r in rows]
 
     def motion_neighbours(self, start: datetime, end: datetime) -> list[Booking]:
         motion = select(BookingRow).where(

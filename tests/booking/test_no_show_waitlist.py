@@ -7,7 +7,7 @@ import pytest
 from simhub.app import App
 from simhub.booking.model import BookingMode, BookingState
 from simhub.booking.service import BookingSpec, SlotUnavailable
-from simhub.errors import InvalidArgument
+from simhub.errors import FailedPrecondition, InvalidArgument
 from tests.booking.conftest import Clock, People, at
 from tests.booking.oracle import schedule_problems
 
@@ -71,7 +71,7 @@ def test_lazy_release_on_any_write(app: App, people: People, clock: Clock) -> No
     held = service.request(people.engineer, spec("passenger", 9, 10))
     service.approve(people.operator, held.id)
     clock.now = at(3, 9, 20)
-    with pytest.raises(Exception):  # too late to check in: released first
+    with pytest.raises(FailedPrecondition):  # too late to check in: released first
         service.check_in(people.engineer, held.id)
     assert service.get(people.engineer, held.id).booking.state is BookingState.NO_SHOW
 

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import grpc
 
-from simhub._proto.simhub.v1 import booking_pb2 as pb
 from simhub.app import App
 from simhub.booking.service import BookingFilter
 from simhub.identity.model import Role

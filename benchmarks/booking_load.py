@@ -1,0 +1,323 @@
+"""Booking control plane under load, beside a bare grpc.aio echo servicer in the same run.
+
+N concurrent gRPC clients (1, 8, 32) on 127.0.0.1 issue a realistic mix: 70% reads
+(GetSchedule / ListBookings), 20% FindSlots, 10% RequestBooking (random cabins and times, so
+many lose with ABORTED, as in real contention). The echo servicer answers the same number of
+calls with a bare unary handler, measured the same way: the ratio says what our stack (auth,
+rules, database) costs against gRPC itself. Afterwards the stored schedule is checked for
+double bookings (overlaps or missing changeover gaps). Also: FindSlots latency over a facility
+with 5,000 bookings spread over a year.
+
+Servers run in their own processes (``simhub serve``, and this script with ``--echo``); the
+clients are grpc.aio coroutines in this process. Runs on SQLite, and on PostgreSQL when
+initdb/pg_ctl exist (a private throw-away server from tests/postgres.py). Prints a table per
+database; the last line is one JSON object (SQLite, 32 clients).
+
+Usage: ``python benchmarks/booking_load.py [--seconds 5]``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from simhub._proto.simhub.v1 import booking_pb2 as pb  # noqa: E402
+from simhub._proto.simhub.v1 import booking_pb2_grpc, common_pb2  # noqa: E402
+from simhub.app import build_app  # noqa: E402
+from simhub.booking.model import (  # noqa: E402
+    Booking,
+    BookingMode,
+    BookingRules,
+    BookingState,
+    OpeningInterval,
+    Transition,
+)
+from simhub.booking.planner import SlotQuery  # noqa: E402
+from simhub.booking.rules import blocked_period  # noqa: E402
+from simhub.booking.service import BookingFilter  # noqa: E402
+from simhub.identity.model import Role  # noqa: E402
+from simhub.identity.tokens import new_id  # noqa: E402
+from simhub.rpc.mappers import timestamp  # noqa: E402
+from simhub.storage.booking_repo import SqlBookingStore  # noqa: E402
+from tests.booking.oracle import schedule_problems  # noqa: E402
+from tests.conftest import issue, make_settings  # noqa: E402
+from tests.postgres import start_postgres  # noqa: E402
+
+CLIENTS = (1, 8, 32)
+HISTORY = 5000
+ECHO = "/bench.Echo/Call"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- the echo peer ------------------------------------------------------------------------------
+
+
+async def echo_server(port: int) -> None:
+    server = grpc.aio.server()
+    handler = grpc.unary_unary_rpc_method_handler(_echo)
+    server.add_generic_rpc_handlers(
+        [grpc.method_handlers_generic_handler("bench.Echo", {"Call": handler})]
+    )
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    await server.wait_for_termination()
+
+
+async def _echo(request: bytes, context: Any) -> bytes:
+    return request
+
+
+def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_ready(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                time.sleep(0.3)
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+# -- setting up a facility with a year of history -----------------------------------------------
+
+
+def prepare(database_url: str) -> tuple[str, float]:
+    """Migrate, open 24/7, seed 5,000 bookings over a year; return an engineer token and the
+    FindSlots median latency (ms) over that history."""
+    app = build_app(make_settings(database_url))
+    service = app.booking_service
+    operator = app.identity.authenticate(issue(app, "Facility", Role.OPERATOR))
+    service.update_rules(
+        operator,
+        BookingRules(
+            min_notice_minutes=70,
+            max_horizon_days=365,
+            default_motion_hours_per_week=10_000,
+            default_motion_hours_per_month=40_000,
+        ),
+    )
+    service.set_opening_hours(operator, [OpeningInterval(d, 0, 1440) for d in range(7)])
+    token = issue(app, "Bench Motors", Role.ENGINEER)
+    engineer = app.identity.authenticate(token)
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    # runs of four back-to-back sessions of one cabin, then a changeover gap: ~9 months
+    at = now - timedelta(days=200)
+    cabins = sorted(service.cabins)
+    store = SqlBookingStore(app.db)
+    with store.write() as tx:
+        for n in range(HISTORY):
+            cabin = service.cabins[cabins[(n // 4) % len(cabins)]]
+            if n and n % 4 == 0:
+                at += timedelta(minutes=70)
+            start, end = at, at + timedelta(minutes=60)
+            b0, b1 = blocked_period(cabin, BookingMode.MOTION, start, end)
+            state = BookingState.COMPLETED if end < now else BookingState.APPROVED
+            booking = Booking(
+                new_id("bkg"), engineer.organisation_id, engineer.user_id, cabin.id,
+                BookingMode.MOTION, state, start, end, b0, b1, "history", (), None, now, now,
+            )  # fmt: skip
+            tx.add(booking, Transition(booking.id, None, state, now, None))
+            at = end
+    window = (now + timedelta(days=30), now + timedelta(days=37))
+    query = SlotQuery("", "special", BookingMode.MOTION, 90, *window, 10)
+    service.find_slots(engineer, query)  # warm caches
+    samples = []
+    for _ in range(30):
+        t0 = time.perf_counter()
+        service.find_slots(engineer, query)
+        samples.append((time.perf_counter() - t0) * 1e3)
+    app.close()
+    return token, statistics.median(samples)
+
+
+# -- load ---------------------------------------------------------------------------------------
+
+
+def span(start: datetime, end: datetime) -> common_pb2.TimeRange:
+    return common_pb2.TimeRange(start=timestamp(start), end=timestamp(end))
+
+
+async def run_clients(port: int, clients: int, seconds: float, token: str | None) -> list[float]:
+    """Latencies (s) of every call that N clients complete in *seconds*."""
+    latencies: list[float] = []
+    auth = [("authorization", f"Bearer {token}")] if token else None
+    base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=80)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = booking_pb2_grpc.BookingServiceStub(channel)
+        echo = channel.unary_unary(ECHO)
+        stop = time.perf_counter() + seconds
+
+        async def one(rng: random.Random) -> None:
+            while time.perf_counter() < stop:
+                t0 = time.perf_counter()
+                try:
+                    await _call(stub, echo, auth, rng, base)
+                except grpc.aio.AioRpcError as error:
+                    if error.code() not in (
+                        grpc.StatusCode.ABORTED,
+                        grpc.StatusCode.INVALID_ARGUMENT,
+                        grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    ):
+                        raise
+                latencies.append(time.perf_counter() - t0)
+
+        await asyncio.gather(*(one(random.Random(i)) for i in range(clients)))
+    return latencies
+
+
+async def _call(stub: Any, echo: Any, auth: Any, rng: random.Random, base: datetime) -> None:
+    if auth is None:
+        await echo(b"x" * 64)
+        return
+    roll = rng.random()
+    day = base + timedelta(days=rng.randrange(0, 30))
+    if roll < 0.35:
+        await stub.GetSchedule(pb.GetScheduleRequest(date=day.date().isoformat()), metadata=auth)
+    elif roll < 0.70:
+        await stub.ListBookings(pb.ListBookingsRequest(page_size=50), metadata=auth)
+    elif roll < 0.90:
+        await stub.FindSlots(
+            pb.FindSlotsRequest(
+                cabin_id=rng.choice(["passenger", "commercial", "special"]),
+                mode=pb.BOOKING_MODE_MOTION,
+                duration_minutes=60,
+                window=span(day, day + timedelta(days=1)),
+                max_results=5,
+            ),
+            metadata=auth,
+        )
+    else:
+        start = day + timedelta(minutes=15 * rng.randrange(0, 96))
+        await stub.RequestBooking(
+            pb.RequestBookingRequest(
+                cabin_id=rng.choice(["passenger", "commercial", "special"]),
+                mode=pb.BOOKING_MODE_MOTION,
+                time_range=span(start, start + timedelta(minutes=60)),
+            ),
+            metadata=auth,
+        )
+
+
+def summarise(latencies: list[float], seconds: float) -> tuple[float, float, float]:
+    ordered = sorted(latencies)
+    p50 = ordered[len(ordered) // 2] * 1e3
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1e3
+    return len(ordered) / seconds, p50, p99
+
+
+def double_bookings(database_url: str) -> int:
+    app = build_app(make_settings(database_url), migrate=False)
+    operator = app.identity.authenticate(issue(app, "Facility", Role.OPERATOR))
+    stored = app.booking_service.list_bookings(operator, BookingFilter(), 100_000, 0)
+    problems = schedule_problems(stored, app.booking_service.cabins)
+    app.close()
+    return len(problems)
+
+
+def bench(name: str, database_url: str, seconds: float) -> dict[str, Any]:
+    token, find_ms = prepare(database_url)
+    ours_port, echo_port = free_port(), free_port()
+    ours = spawn(
+        [sys.executable, "-m", "simhub", "serve"],
+        {
+            "SIMHUB_DATABASE_URL": database_url,
+            "SIMHUB_GRPC_PORT": str(ours_port),
+            "SIMHUB_WEB_PORT": "0",
+            "SIMHUB_LOG_LEVEL": "WARNING",
+        },
+    )
+    echo = spawn([sys.executable, __file__, "--echo", str(echo_port)], {})
+    try:
+        wait_ready(ours_port)
+        wait_ready(echo_port)
+        print(f"\n{name}: FindSlots over {HISTORY} bookings of history: median {find_ms:.1f} ms")
+        print(
+            f"{'clients':>7} {'ours req/s':>11} {'p50 ms':>7} {'p99 ms':>7}"
+            f" {'echo req/s':>11} {'ratio':>6}"
+        )
+        result: dict[str, Any] = {}
+        for clients in CLIENTS:
+            ours_rps, p50, p99 = summarise(
+                asyncio.run(run_clients(ours_port, clients, seconds, token)), seconds
+            )
+            echo_rps, _, _ = summarise(
+                asyncio.run(run_clients(echo_port, clients, seconds, None)), seconds
+            )
+            print(
+                f"{clients:>7} {ours_rps:>11.0f} {p50:>7.1f} {p99:>7.1f}"
+                f" {echo_rps:>11.0f} {ours_rps / echo_rps:>6.3f}"
+            )
+            result = {
+                "benchmark": "booking_load",
+                "database": name,
+                "clients": clients,
+                "ours_rps": round(ours_rps, 1),
+                "echo_rps": round(echo_rps, 1),
+                "ratio": round(ours_rps / echo_rps, 4),
+                "p99_ms": round(p99, 2),
+                "find_slots_ms": round(find_ms, 2),
+            }
+    finally:
+        for process in (ours, echo):
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+    result["double_bookings"] = double_bookings(database_url)
+    return result
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--echo":
+        asyncio.run(echo_server(int(sys.argv[2])))
+        return
+    seconds = float(sys.argv[sys.argv.index("--seconds") + 1]) if "--seconds" in sys.argv else 5.0
+    results = []
+    postgres = start_postgres()
+    try:
+        if postgres is not None:
+            results.append(bench("postgresql", postgres.create_database(), seconds))
+        else:
+            print("PostgreSQL: skipped (no initdb/pg_ctl on this machine)")
+        with tempfile.TemporaryDirectory() as tmp:
+            results.append(bench("sqlite", f"sqlite:///{tmp}/bench.db", seconds))
+    finally:
+        if postgres is not None:
+            postgres.stop()
+    print()
+    for result in results:
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
