@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import grpc
 from google.protobuf import empty_pb2
 
 from simhub._proto.simhub.v1 import scenario_pb2 as pb
 from simhub._proto.simhub.v1 import scenario_pb2_grpc
+from simhub.errors import FieldViolation, InvalidArgument
+from simhub.render.preview import preview_png
 from simhub.rpc import paging
 from simhub.rpc.auth import current_principal
 from simhub.rpc.blocking import Blocking
@@ -18,6 +23,7 @@ from simhub.scenario.library import (
     ScenarioLibrary,
     ScenarioVersion,
     StoredScenario,
+    materialize,
     validate_bundle,
 )
 
@@ -125,8 +131,28 @@ class ScenarioServicer(scenario_pb2_grpc.ScenarioServiceServicer):
         )
         return bundle_to(files)
 
+    async def RenderScenario(
+        self, request: pb.RenderScenarioRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RenderScenarioResponse:
+        files = await self._blocking.run(
+            self._library.bundle, current_principal(), request.scenario_id, request.version
+        )
+        side = request.max_side_px or 1000
+        if not 64 <= side <= 4000:
+            raise InvalidArgument(
+                "max_side_px out of range",
+                [FieldViolation("max_side_px", f"found {side}; allowed 64 to 4000 (0: 1000)")],
+            )
+        png = await self._blocking.run(_render, files, request.at_time_s, side)
+        return pb.RenderScenarioResponse(png=png)
+
     async def DeleteScenario(
         self, request: pb.DeleteScenarioRequest, context: grpc.aio.ServicerContext
     ) -> empty_pb2.Empty:
         await self._blocking.run(self._library.delete, current_principal(), request.scenario_id)
         return empty_pb2.Empty()
+
+
+def _render(files: Bundle, at_time_s: float, max_side_px: int) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="simhub-render-") as tmp:
+        return preview_png(materialize(files, Path(tmp)), at_time_s, max_side_px)

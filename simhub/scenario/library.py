@@ -139,16 +139,22 @@ def check_bundle(bundle: Bundle) -> Bundle:
     return Bundle(main, files)
 
 
+def materialize(bundle: Bundle, root: Path) -> Path:
+    """Write *bundle* under *root* as its author's disk had it; return the scenario file."""
+    bundle = check_bundle(bundle)
+    for f in bundle.files:
+        target = root / f.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(f.content)
+    return root / bundle.main_file
+
+
 def validate_bundle(bundle: Bundle) -> Findings:
     """Validate a bundle as its author's disk would: written to a private temporary folder."""
     bundle = check_bundle(bundle)
     with tempfile.TemporaryDirectory(prefix="simhub-scenario-") as tmp:
         root = Path(tmp)
-        for f in bundle.files:
-            target = root / f.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(f.content)
-        findings = validate(root / bundle.main_file)
+        findings = validate(materialize(bundle, root))
 
     # Report paths as the bundle names them, never our temporary folder.
     def relative(finding: Finding) -> Finding:

@@ -157,3 +157,30 @@ def test_other_organisation_and_viewer(server: RunningServer, tokens: Tokens) ->
         metadata=bearer(tokens.engineer),
     )
     assert again.scenario.id != mine.id and again.version.version == 1
+
+
+def test_render_gives_a_png_of_the_scenario(server: RunningServer, tokens: Tokens) -> None:
+    import cv2
+    import numpy as np
+
+    scenarios = stub(server)
+    auth = bearer(tokens.engineer)
+    made = scenarios.UploadScenario(
+        pb.UploadScenarioRequest(name="cut-in", bundle=esmini_bundle("cut-in.xosc")), metadata=auth
+    ).scenario
+    reply = scenarios.RenderScenario(
+        pb.RenderScenarioRequest(scenario_id=made.id, at_time_s=2.0, max_side_px=600), metadata=auth
+    )
+    image = cv2.imdecode(np.frombuffer(reply.png, np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None and max(image.shape[:2]) <= 600
+    assert len(np.unique(image.reshape(-1, 3), axis=0)) > 5  # road, marks, vehicles: not blank
+    with pytest.raises(grpc.RpcError) as info:
+        scenarios.RenderScenario(
+            pb.RenderScenarioRequest(scenario_id=made.id, at_time_s=-1), metadata=auth
+        )
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.RpcError) as hidden:
+        scenarios.RenderScenario(
+            pb.RenderScenarioRequest(scenario_id=made.id), metadata=bearer(tokens.other_engineer)
+        )
+    assert hidden.value.code() == grpc.StatusCode.NOT_FOUND

@@ -162,3 +162,21 @@ class DeleteScenarioRequest(_message.Message):
     SCENARIO_ID_FIELD_NUMBER: _ClassVar[int]
     scenario_id: str
     def __init__(self, scenario_id: _Optional[str] = ...) -> None: ...
+
+class RenderScenarioRequest(_message.Message):
+    __slots__ = ("scenario_id", "version", "at_time_s", "max_side_px")
+    SCENARIO_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    AT_TIME_S_FIELD_NUMBER: _ClassVar[int]
+    MAX_SIDE_PX_FIELD_NUMBER: _ClassVar[int]
+    scenario_id: str
+    version: int
+    at_time_s: float
+    max_side_px: int
+    def __init__(self, scenario_id: _Optional[str] = ..., version: _Optional[int] = ..., at_time_s: _Optional[float] = ..., max_side_px: _Optional[int] = ...) -> None: ...
+
+class RenderScenarioResponse(_message.Message):
+    __slots__ = ("png",)
+    PNG_FIELD_NUMBER: _ClassVar[int]
+    png: bytes
+    def __init__(self, png: _Optional[bytes] = ...) -> None: ...

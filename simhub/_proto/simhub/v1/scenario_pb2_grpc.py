@@ -63,6 +63,11 @@ class ScenarioServiceStub:
                 request_serializer=simhub_dot_v1_dot_scenario__pb2.GetScenarioBundleRequest.SerializeToString,
                 response_deserializer=simhub_dot_v1_dot_scenario__pb2.ScenarioBundle.FromString,
                 _registered_method=True)
+        self.RenderScenario = channel.unary_unary(
+                '/simhub.v1.ScenarioService/RenderScenario',
+                request_serializer=simhub_dot_v1_dot_scenario__pb2.RenderScenarioRequest.SerializeToString,
+                response_deserializer=simhub_dot_v1_dot_scenario__pb2.RenderScenarioResponse.FromString,
+                _registered_method=True)
         self.DeleteScenario = channel.unary_unary(
                 '/simhub.v1.ScenarioService/DeleteScenario',
                 request_serializer=simhub_dot_v1_dot_scenario__pb2.DeleteScenarioRequest.SerializeToString,
@@ -111,6 +116,14 @@ class ScenarioServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RenderScenario(self, request, context):
+        """A PNG bird's-eye view of a version at a simulation time (first variant of a distribution;
+        the first entity, the ego by convention, highlighted).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteScenario(self, request, context):
         """Deletes the scenario (engineer or operator); its name is free again.
         """
@@ -145,6 +158,11 @@ def add_ScenarioServiceServicer_to_server(servicer, server):
                     servicer.GetScenarioBundle,
                     request_deserializer=simhub_dot_v1_dot_scenario__pb2.GetScenarioBundleRequest.FromString,
                     response_serializer=simhub_dot_v1_dot_scenario__pb2.ScenarioBundle.SerializeToString,
+            ),
+            'RenderScenario': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenderScenario,
+                    request_deserializer=simhub_dot_v1_dot_scenario__pb2.RenderScenarioRequest.FromString,
+                    response_serializer=simhub_dot_v1_dot_scenario__pb2.RenderScenarioResponse.SerializeToString,
             ),
             'DeleteScenario': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteScenario,
@@ -289,6 +307,33 @@ class ScenarioService:
             '/simhub.v1.ScenarioService/GetScenarioBundle',
             simhub_dot_v1_dot_scenario__pb2.GetScenarioBundleRequest.SerializeToString,
             simhub_dot_v1_dot_scenario__pb2.ScenarioBundle.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenderScenario(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/simhub.v1.ScenarioService/RenderScenario',
+            simhub_dot_v1_dot_scenario__pb2.RenderScenarioRequest.SerializeToString,
+            simhub_dot_v1_dot_scenario__pb2.RenderScenarioResponse.FromString,
             options,
             channel_credentials,
             insecure,
