@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from simhub.engine import measure
 from simhub.engine.context import Context
-from simhub.engine.controllers import ControllerSpec, controller_spec
+from simhub.engine.controllers import ControllerSpec, controller_spec, merge_specs
 from simhub.engine.kinematics import lane_centers, locate_lanes
 from simhub.engine.positions import PositionFn, at_world, compile_position, numbers, same
 from simhub.engine.shapes import duration_for_rate, shape_fraction
@@ -674,8 +674,8 @@ class AssignControllerRuntime(Runtime):
     def __init__(self, ctx: Context, k: int, items: Sequence[a.AssignControllerAction]) -> None:
         super().__init__(ctx)
         self.k = k
-        controller = items[0].controller
-        self.spec: ControllerSpec = controller_spec(controller, ctx)
+        self.spec: ControllerSpec = merge_specs(
+            [controller_spec(i.controller, ctx) for i in items], ctx.source)
         first = items[0]
         self.lateral = first.activate_lateral
         self.longitudinal = first.activate_longitudinal

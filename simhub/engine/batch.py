@@ -30,7 +30,7 @@ from simhub.engine import measure
 from simhub.engine.actions import advance_followers
 from simhub.engine.compile import build_storyboard, entity_table
 from simhub.engine.context import Context, LogEntry
-from simhub.engine.controllers import controller_spec
+from simhub.engine.controllers import controller_spec, merge_specs
 from simhub.engine.kinematics import advance, place_all
 from simhub.engine.storyboard import Storyboard
 from simhub.engine.traffic import Traffic
@@ -169,9 +169,11 @@ class BatchWorld:
 
     def _object_controllers(self, scenarios: Sequence[Scenario]) -> None:
         everyone = np.ones(self.world.episodes, np.bool_)
-        for k, obj in enumerate(scenarios[0].document.entities.scenario_objects):
-            for controller in obj.object_controllers:
-                spec = controller_spec(controller.controller, self.ctx)
+        objects = [s.document.entities.scenario_objects for s in scenarios]
+        for k, obj in enumerate(objects[0]):
+            for i, _ in enumerate(obj.object_controllers):
+                spec = merge_specs([controller_spec(o[k].object_controllers[i].controller,
+                                                    self.ctx) for o in objects], self.ctx.source)
                 self.ctx.assign_controller(k, spec, everyone, True, True)
 
     def _assigned_external(self, scenarios: Sequence[Scenario]) -> None:

@@ -17,8 +17,12 @@ for esmini's catalogs, its ``esminiController`` property:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
 
 from simhub.errors import InvalidArgument
 from simhub.scenario.common import CatalogReference
@@ -38,10 +42,27 @@ class ControllerSpec:
 
     name: str
     kind: str
-    properties: dict[str, float] = field(default_factory=dict)
+    properties: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
 
-    def get(self, key: str, default: float) -> float:
+    def get(self, key: str, default: float) -> npt.NDArray[np.float64] | float:
+        """Property ``key`` per episode ``(E,)`` (``default`` when absent)."""
         return self.properties.get(key, default)
+
+    def scalar(self, key: str, default: float) -> float:
+        """Property ``key`` of the first episode (for settings shared by a batch)."""
+        value = self.properties.get(key)
+        return default if value is None else float(value[0])
+
+
+def merge_specs(specs: Sequence[ControllerSpec], source: str) -> ControllerSpec:
+    """One spec for a batch from one spec per episode: numeric properties become arrays."""
+    first = specs[0]
+    if any(s.kind != first.kind for s in specs):
+        raise InvalidArgument(f"{source}: controller kinds differ between variants")
+    keys = set(first.properties)
+    merged = {key: np.array([float(s.properties[key][0]) if key in s.properties else np.nan
+                             for s in specs]) for key in keys}
+    return ControllerSpec(first.name, first.kind, merged)
 
 
 def controller_spec(item: Any, ctx: Context) -> ControllerSpec:
@@ -65,10 +86,10 @@ def controller_spec(item: Any, ctx: Context) -> ControllerSpec:
     if kind not in KINDS:
         raise InvalidArgument(f"{ctx.source}: controller {controller.name!r}: simhub kind "
                               f"{kind!r} is unknown; allowed: {', '.join(KINDS)}")
-    numeric: dict[str, float] = {}
+    numeric: dict[str, npt.NDArray[np.float64]] = {}
     for key, value in props.items():
         try:
-            numeric[key] = float(value)
+            numeric[key] = np.array([float(value)])
         except ValueError:
             continue
     return ControllerSpec(controller.name, kind, numeric)

@@ -28,12 +28,13 @@ LANE_CHANGE_S = 3.0
 MOBIL_OWNER = -2  # lateral_owner value while a MOBIL lane change runs
 
 
-def idm_acceleration(speed: F64, gap: F64, lead_speed: F64, desired: F64, headway: float,
-                     min_gap: float, a_max: float, b_comf: float) -> F64:
+def idm_acceleration(speed: F64, gap: F64, lead_speed: F64, desired: F64,
+                     headway: F64 | float, min_gap: F64 | float, a_max: F64 | float,
+                     b_comf: F64 | float) -> F64:
     """IDM acceleration [m/s^2]; ``gap`` bumper to bumper [m] (inf without a leader)."""
     free = 1.0 - (np.maximum(speed, 0.0) / np.maximum(desired, 1e-3)) ** 4
     wanted = min_gap + np.maximum(0.0, speed * headway + speed * (speed - lead_speed)
-                                  / (2.0 * math.sqrt(a_max * b_comf)))
+                                  / (2.0 * np.sqrt(a_max * b_comf)))
     with np.errstate(divide="ignore", invalid="ignore"):
         interaction = np.where(np.isfinite(gap), (wanted / np.maximum(gap, 0.01)) ** 2, 0.0)
     return np.asarray(a_max * (free - interaction))
@@ -87,8 +88,8 @@ class Traffic:
             if not active.any():
                 continue
             gap, lead_speed = leaders(ctx, k)
-            desired = spec.get("desiredSpeed", float(np.max(w.speed[:, k])) or 30.0)
-            acc = idm_acceleration(w.speed[:, k], gap, lead_speed, np.full(w.episodes, desired),
+            desired = np.broadcast_to(spec.get("desiredSpeed", 30.0), (w.episodes,))
+            acc = idm_acceleration(w.speed[:, k], gap, lead_speed, np.asarray(desired),
                                    spec.get("timeHeadway", 1.5), spec.get("minimumGap", 2.0),
                                    spec.get("maxAcceleration", 1.5),
                                    spec.get("comfortableDeceleration", 2.0))
@@ -111,9 +112,9 @@ class Traffic:
         spec = ctx.controllers[columns[0]]
         decision = mobil_lane_changes(
             w.s * w.direction, lane_index, w.speed, w.length,
-            np.full(w.s.shape, spec.get("desiredSpeed", 30.0)), lane_count,
-            IdmParams(), MobilParams(politeness=spec.get("politeness", 0.25),
-                                     threshold_m_s2=spec.get("threshold", 0.2)))
+            np.full(w.s.shape, spec.scalar("desiredSpeed", 30.0)), lane_count,
+            IdmParams(), MobilParams(politeness=spec.scalar("politeness", 0.25),
+                                     threshold_m_s2=spec.scalar("threshold", 0.2)))
         for k in columns:
             free = (w.lateral_owner[:, k] == -1) & ctx.lateral_control[:, k] & (
                 lane_index[:, k] >= 0)
