@@ -84,8 +84,6 @@ class QuotaExceeded(SimhubError):
 class FailedPrecondition(SimhubError):
     """The system is not in a state that allows this now (a changeover in progress)."""
 
-    def __init__(
-        self, message: str, violations: list[PreconditionViolation] | None = None
-    ) -> None:
+    def __init__(self, message: str, violations: list[PreconditionViolation] | None = None) -> None:
         super().__init__(message)
         self.violations: tuple[PreconditionViolation, ...] = tuple(violations or ())

@@ -18,7 +18,11 @@ def _generator():  # type: ignore[no-untyped-def]
 
 
 def _tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        str(p.relative_to(root)): p.read_text()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def test_generated_code_matches_proto_sources(tmp_path: Path) -> None:
@@ -26,7 +30,9 @@ def test_generated_code_matches_proto_sources(tmp_path: Path) -> None:
     _generator().generate(fresh)
     committed = _tree(REPO / "simhub" / "_proto")
     regenerated = _tree(fresh)
-    stale = sorted(k for k in committed.keys() | regenerated.keys() if committed.get(k) != regenerated.get(k))
+    stale = sorted(
+        k for k in committed.keys() | regenerated.keys() if committed.get(k) != regenerated.get(k)
+    )
     assert not stale, f"simhub/_proto is stale in {stale}; run `make proto` and commit"
 
 
@@ -36,7 +42,11 @@ def test_detects_a_stale_file(tmp_path: Path) -> None:
     copy = tmp_path / "proto"
     shutil.copytree(REPO / "proto", copy)
     facility = copy / "simhub" / "v1" / "facility.proto"
-    facility.write_text(facility.read_text().replace("string reason = 2;", "string reason = 2;\n  bool dry_run = 3;"))
+    facility.write_text(
+        facility.read_text().replace(
+            "string reason = 2;", "string reason = 2;\n  bool dry_run = 3;"
+        )
+    )
     original = gen.PROTO_DIR
     try:
         gen.PROTO_DIR = copy

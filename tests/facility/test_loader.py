@@ -32,23 +32,53 @@ def test_passenger_and_truck_are_commonroad_parameter_sets_2_and_4() -> None:
 
     car = load_cabin(REPO / "cabins" / "passenger.toml").vehicle
     p2 = parameters_vehicle2()
-    assert (car.length_m, car.width_m, car.mass_kg, car.yaw_inertia_kg_m2) == (p2.l, p2.w, p2.m, p2.I_z)
-    assert (car.cog_to_front_axle_m, car.cog_to_rear_axle_m, car.cog_height_m) == (p2.a, p2.b, p2.h_s)
-    assert (car.steering_angle_max_rad, car.steering_rate_max_rad_s) == (p2.steering.max, p2.steering.v_max)
+    assert (car.length_m, car.width_m, car.mass_kg, car.yaw_inertia_kg_m2) == (
+        p2.l,
+        p2.w,
+        p2.m,
+        p2.I_z,
+    )
+    assert (car.cog_to_front_axle_m, car.cog_to_rear_axle_m, car.cog_height_m) == (
+        p2.a,
+        p2.b,
+        p2.h_s,
+    )
+    assert (car.steering_angle_max_rad, car.steering_rate_max_rad_s) == (
+        p2.steering.max,
+        p2.steering.v_max,
+    )
     assert (car.speed_max_m_s, car.switching_speed_m_s, car.acceleration_max_m_s2) == (
-        p2.longitudinal.v_max, p2.longitudinal.v_switch, p2.longitudinal.a_max)
+        p2.longitudinal.v_max,
+        p2.longitudinal.v_switch,
+        p2.longitudinal.a_max,
+    )
     assert car.friction_coefficient == p2.tire.p_dy1
-    assert car.cornering_stiffness_front_per_rad == pytest.approx(-p2.tire.p_ky1 / p2.tire.p_dy1, rel=1e-15)
+    assert car.cornering_stiffness_front_per_rad == pytest.approx(
+        -p2.tire.p_ky1 / p2.tire.p_dy1, rel=1e-15
+    )
 
     truck = load_cabin(REPO / "cabins" / "commercial.toml").vehicle
     p4 = parameters_vehicle4()
     assert (truck.length_m, truck.width_m, truck.cog_to_front_axle_m, truck.cog_to_rear_axle_m) == (
-        p4.l, p4.w, p4.a, p4.b)
-    assert (truck.steering_angle_max_rad, truck.steering_rate_max_rad_s) == (p4.steering.max, p4.steering.v_max)
-    assert (truck.speed_min_m_s, truck.speed_max_m_s) == (p4.longitudinal.v_min, p4.longitudinal.v_max)
+        p4.l,
+        p4.w,
+        p4.a,
+        p4.b,
+    )
+    assert (truck.steering_angle_max_rad, truck.steering_rate_max_rad_s) == (
+        p4.steering.max,
+        p4.steering.v_max,
+    )
+    assert (truck.speed_min_m_s, truck.speed_max_m_s) == (
+        p4.longitudinal.v_min,
+        p4.longitudinal.v_max,
+    )
     assert truck.trailer is not None
     assert (truck.trailer.length_m, truck.trailer.hitch_length_m, truck.trailer.wheelbase_m) == (
-        p4.trailer.l, p4.trailer.l_hitch, p4.trailer.l_wb)
+        p4.trailer.l,
+        p4.trailer.l_hitch,
+        p4.trailer.l_wb,
+    )
 
 
 @pytest.fixture

@@ -38,7 +38,10 @@ def test_swap_takes_unmount_of_old_plus_mount_of_new() -> None:
 
 def test_mount_onto_an_empty_platform_costs_only_the_mount() -> None:
     empty = FacilityState(
-        tuple(p.__class__(p.cabin_id, _cabin(p.cabin_id).home_bay_id, T0) for p in initial_placements(FACILITY, T0)),
+        tuple(
+            p.__class__(p.cabin_id, _cabin(p.cabin_id).home_bay_id, T0)
+            for p in initial_placements(FACILITY, T0)
+        ),
         None,
     )
     plan = plan_mount(FACILITY, empty, _cabin("special"), T0, "usr_1", "")

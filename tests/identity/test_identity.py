@@ -24,7 +24,11 @@ def test_token_is_stored_hashed_and_authenticates(app: App) -> None:
     assert [r.id for r in stored] == [issued.token.id]
     assert issued.secret not in {r.secret_sha256 for r in stored}
     principal = app.identity.authenticate(issued.secret)
-    assert (principal.user_id, principal.organisation_id, principal.role) == (user.id, org.id, Role.ENGINEER)
+    assert (principal.user_id, principal.organisation_id, principal.role) == (
+        user.id,
+        org.id,
+        Role.ENGINEER,
+    )
 
 
 def test_wrong_revoked_and_expired_tokens_fail(app: App) -> None:

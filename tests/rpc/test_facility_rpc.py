@@ -40,7 +40,9 @@ def test_pagination_walks_all_cabins(server: RunningServer, tokens: Tokens) -> N
     facility = stub(server)
     seen, token = [], ""
     while True:
-        page = facility.ListCabins(pb.ListCabinsRequest(page_size=2, page_token=token), metadata=bearer(tokens.viewer))
+        page = facility.ListCabins(
+            pb.ListCabinsRequest(page_size=2, page_token=token), metadata=bearer(tokens.viewer)
+        )
         seen += [c.id for c in page.cabins]
         token = page.next_page_token
         if not token:
@@ -50,7 +52,9 @@ def test_pagination_walks_all_cabins(server: RunningServer, tokens: Tokens) -> N
 
 def test_bad_page_size_has_field_violation(server: RunningServer, tokens: Tokens) -> None:
     with pytest.raises(grpc.RpcError) as info:
-        stub(server).ListCabins(pb.ListCabinsRequest(page_size=-1), metadata=bearer(tokens.engineer))
+        stub(server).ListCabins(
+            pb.ListCabinsRequest(page_size=-1), metadata=bearer(tokens.engineer)
+        )
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     status = rpc_status.from_call(info.value)
     assert status is not None
@@ -65,46 +69,90 @@ def test_missing_wrong_revoked_expired_tokens_are_unauthenticated(
     facility = stub(server)
     request = pb.ListCabinsRequest()
     assert code_of(facility.ListCabins, request) == grpc.StatusCode.UNAUTHENTICATED
-    assert code_of(facility.ListCabins, request, metadata=bearer("shb_tok_0_wrong")) == grpc.StatusCode.UNAUTHENTICATED
-    assert code_of(facility.ListCabins, request, metadata=[("authorization", tokens.engineer)]) == grpc.StatusCode.UNAUTHENTICATED
+    assert (
+        code_of(facility.ListCabins, request, metadata=bearer("shb_tok_0_wrong"))
+        == grpc.StatusCode.UNAUTHENTICATED
+    )
+    assert (
+        code_of(facility.ListCabins, request, metadata=[("authorization", tokens.engineer)])
+        == grpc.StatusCode.UNAUTHENTICATED
+    )
 
     org = app.identity.find_organisation("Acme")
     user = app.identity.create_user(org.id, "leaver", Role.ENGINEER)
     revoked = app.identity.issue_token(user.id)
     assert facility.ListCabins(request, metadata=bearer(revoked.secret)).cabins
     app.identity.revoke_token(revoked.token.id)
-    assert code_of(facility.ListCabins, request, metadata=bearer(revoked.secret)) == grpc.StatusCode.UNAUTHENTICATED
+    assert (
+        code_of(facility.ListCabins, request, metadata=bearer(revoked.secret))
+        == grpc.StatusCode.UNAUTHENTICATED
+    )
 
     yesterday = datetime.now(UTC) - timedelta(days=1)
-    expired = IdentityService(SqlIdentityRepository(app.db), lambda: yesterday).issue_token(user.id, timedelta(hours=1))
-    assert code_of(facility.ListCabins, request, metadata=bearer(expired.secret)) == grpc.StatusCode.UNAUTHENTICATED
+    expired = IdentityService(SqlIdentityRepository(app.db), lambda: yesterday).issue_token(
+        user.id, timedelta(hours=1)
+    )
+    assert (
+        code_of(facility.ListCabins, request, metadata=bearer(expired.secret))
+        == grpc.StatusCode.UNAUTHENTICATED
+    )
 
 
 def test_viewer_and_engineer_cannot_mount(server: RunningServer, tokens: Tokens) -> None:
     request = pb.MountCabinRequest(cabin_id="special")
     for token in (tokens.viewer, tokens.engineer):
-        assert code_of(stub(server).MountCabin, request, metadata=bearer(token)) == grpc.StatusCode.PERMISSION_DENIED
+        assert (
+            code_of(stub(server).MountCabin, request, metadata=bearer(token))
+            == grpc.StatusCode.PERMISSION_DENIED
+        )
 
 
-def test_operator_mount_records_changeover_and_state_reflects_it(server: RunningServer, tokens: Tokens) -> None:
+def test_operator_mount_records_changeover_and_state_reflects_it(
+    server: RunningServer, tokens: Tokens
+) -> None:
     facility = stub(server)
     before = facility.GetFacilityState(pb.GetFacilityStateRequest(), metadata=bearer(tokens.viewer))
     assert before.mounted_cabin_id == "passenger"
-    assert {b.id: b.cabin_id for b in before.bays} == {"bay-a": "", "bay-b": "commercial", "bay-c": "special"}
+    assert {b.id: b.cabin_id for b in before.bays} == {
+        "bay-a": "",
+        "bay-b": "commercial",
+        "bay-c": "special",
+    }
 
-    change = facility.MountCabin(pb.MountCabinRequest(cabin_id="special", reason="fire drill"), metadata=bearer(tokens.operator))
-    assert (change.from_cabin_id, change.to_cabin_id, change.duration_minutes) == ("passenger", "special", 20 + 35)
-    assert change.completes_at.ToDatetime() - change.started_at.ToDatetime() == timedelta(minutes=55)
+    change = facility.MountCabin(
+        pb.MountCabinRequest(cabin_id="special", reason="fire drill"),
+        metadata=bearer(tokens.operator),
+    )
+    assert (change.from_cabin_id, change.to_cabin_id, change.duration_minutes) == (
+        "passenger",
+        "special",
+        20 + 35,
+    )
+    assert change.completes_at.ToDatetime() - change.started_at.ToDatetime() == timedelta(
+        minutes=55
+    )
 
-    after = facility.GetFacilityState(pb.GetFacilityStateRequest(), metadata=bearer(tokens.engineer))
+    after = facility.GetFacilityState(
+        pb.GetFacilityStateRequest(), metadata=bearer(tokens.engineer)
+    )
     assert after.mounted_cabin_id == "special"
     assert after.mounted_since == change.completes_at
     assert after.changeover_in_progress.id == change.id
-    assert {b.id: b.cabin_id for b in after.bays} == {"bay-a": "passenger", "bay-b": "commercial", "bay-c": ""}
+    assert {b.id: b.cabin_id for b in after.bays} == {
+        "bay-a": "passenger",
+        "bay-b": "commercial",
+        "bay-c": "",
+    }
 
-    history = facility.ListChangeovers(pb.ListChangeoversRequest(), metadata=bearer(tokens.engineer))
+    history = facility.ListChangeovers(
+        pb.ListChangeoversRequest(), metadata=bearer(tokens.engineer)
+    )
     assert [c.id for c in history.changeovers] == [change.id]
-    busy = code_of(facility.MountCabin, pb.MountCabinRequest(cabin_id="commercial"), metadata=bearer(tokens.operator))
+    busy = code_of(
+        facility.MountCabin,
+        pb.MountCabinRequest(cabin_id="commercial"),
+        metadata=bearer(tokens.operator),
+    )
     assert busy == grpc.StatusCode.FAILED_PRECONDITION
 
 
@@ -125,6 +173,8 @@ def test_health_and_reflection_are_open(server: RunningServer) -> None:
         assert reply.status == health_pb2.HealthCheckResponse.SERVING
 
     reflect = reflection_pb2_grpc.ServerReflectionStub(server.channel)
-    responses = reflect.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+    responses = reflect.ServerReflectionInfo(
+        iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+    )
     names = {s.name for r in responses for s in r.list_services_response.service}
     assert "simhub.v1.FacilityService" in names
