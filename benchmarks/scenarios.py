@@ -1,0 +1,120 @@
+"""Scenario engine benchmark: real-time factor of single runs and batched throughput.
+
+- RTF (simulated s / wall s) of cut-in.xosc (esmini sample) and the highway merge (library),
+  for stepping alone (after loading) and for the whole `simhub scenario run` command
+  (start-up, reading the road, writing nothing);
+- batched throughput (episode-steps per second) for 1, 100 and 10,000 CCRm variants stepped as
+  one batch, beside a plain per-episode Python loop over the same engine in the same run;
+- esmini on the same files when an ``esmini`` binary is on PATH (else null).
+
+The 10,000 variants are the 100 concrete scenarios of ncap_ccrm_distribution.xosc, each
+repeated 100 times (expanding the XML 10,000 times is not what is measured here).
+Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+INTEROP = ROOT.parent / "shared" / "interop" / "esmini" / "xosc"
+CUT_IN = INTEROP / "cut-in.xosc"
+MERGE = ROOT / "scenarios" / "highway_merge.xosc"
+CCRM = ROOT / "scenarios" / "ncap_ccrm_distribution.xosc"
+DT = 0.01
+
+
+def stepping_rtf(path: Path, duration: float) -> float:
+    from simhub.engine import compile_scenario
+    from simhub.scenario import load
+
+    compile_scenario(load(path), DT).run(duration=0.5)  # compile kernels (numba cache)
+    batch = compile_scenario(load(path), DT, log_events=False)
+    start = time.perf_counter()
+    batch.run(duration=duration)
+    return batch.world.time / (time.perf_counter() - start)
+
+
+def process_rtf(path: Path, duration: float) -> float:
+    command = [sys.executable, "-m", "simhub", "scenario", "run", str(path), "--dt", str(DT),
+               "--duration", str(duration)]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return duration / (time.perf_counter() - start)
+
+
+def esmini_rtf(path: Path, duration: float) -> float | None:
+    binary = shutil.which("esmini")
+    if binary is None:
+        return None
+    start = time.perf_counter()
+    subprocess.run([binary, "--headless", "--fixed_timestep", str(DT), "--osc", str(path)],
+                   check=True, capture_output=True)
+    return duration / (time.perf_counter() - start)
+
+
+def throughput(episodes: int, steps: int) -> tuple[float, float]:
+    """(batched, per-episode loop) episode-steps per second for ``episodes`` CCRm variants."""
+    from simhub.engine import compile_batch
+    from simhub.scenario import load_distribution
+
+    base = [c.scenario for c in load_distribution(CCRM)]
+    variants = (base * (episodes // len(base) + 1))[:episodes]
+    batch = compile_batch(variants, DT)
+    batch.step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        batch.step()
+    batched = episodes * steps / (time.perf_counter() - start)
+    loop_episodes = min(episodes, 20)  # the loop's rate per episode-step does not depend on E
+    singles = [compile_batch([v], DT) for v in variants[:loop_episodes]]
+    for single in singles:
+        single.step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        for single in singles:
+            single.step()
+    looped = loop_episodes * steps / (time.perf_counter() - start)
+    return batched, looped
+
+
+def main() -> None:
+    rows = []
+    rtf_cut_in = stepping_rtf(CUT_IN, 20.0)
+    rtf_cut_in_process = process_rtf(CUT_IN, 20.0)
+    rtf_merge = stepping_rtf(MERGE, 20.0)
+    rtf_merge_process = process_rtf(MERGE, 20.0)
+    esmini = esmini_rtf(CUT_IN, 21.74)
+    rows.append(("cut-in.xosc RTF, stepping", f"{rtf_cut_in:,.0f}"))
+    rows.append(("cut-in.xosc RTF, whole command", f"{rtf_cut_in_process:,.1f}"))
+    rows.append(("highway_merge.xosc RTF, stepping", f"{rtf_merge:,.0f}"))
+    rows.append(("highway_merge.xosc RTF, whole command", f"{rtf_merge_process:,.1f}"))
+    rows.append(("esmini cut-in RTF, whole command", "n/a" if esmini is None else f"{esmini:,.0f}"))
+    results = {}
+    for episodes, steps in ((1, 300), (100, 200), (10_000, 50)):
+        batched, looped = throughput(episodes, steps)
+        results[episodes] = (batched, looped)
+        rows.append((f"CCRm x {episodes:,}: batch episode-steps/s", f"{batched:,.0f}"))
+        rows.append((f"CCRm x {episodes:,}: per-episode loop episode-steps/s", f"{looped:,.0f}"))
+        rows.append((f"CCRm x {episodes:,}: batch / loop", f"{batched / looped:,.1f}x"))
+    width = max(len(r[0]) for r in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value:>14}")
+    batched, looped = results[10_000]
+    print(json.dumps({"benchmark": "scenarios", "rtf_cut_in": round(rtf_cut_in, 1),
+                      "rtf_cut_in_process": round(rtf_cut_in_process, 2),
+                      "rtf_highway_merge": round(rtf_merge, 1),
+                      "rtf_highway_merge_process": round(rtf_merge_process, 2),
+                      "batch_episode_steps_per_s": round(batched),
+                      "loop_episode_steps_per_s": round(looped),
+                      "batch_speedup": round(batched / looped, 1),
+                      "esmini_rtf_cut_in": None if esmini is None else round(esmini, 1)}))
+
+
+if __name__ == "__main__":
+    main()
