@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from simhub import errors
 
@@ -49,9 +49,14 @@ def problem(error: errors.SimhubError) -> dict[str, Any]:
     return body
 
 
-async def problem_response(request: Request, exc: Exception) -> JSONResponse:
+async def problem_response(request: Request, exc: Exception) -> Response:
+    """problem+json under /api; a page with the same status and message elsewhere."""
     assert isinstance(exc, errors.SimhubError)
     body = problem(exc)
+    if not request.url.path.startswith("/api/"):
+        from simhub.web.templating import render  # templates import this module's callers
+
+        return render(request, "error.html", None, status=body["status"], problem=body)
     headers = {"WWW-Authenticate": "Bearer"} if body["status"] == 401 else None
     return JSONResponse(
         body, status_code=body["status"], media_type="application/problem+json", headers=headers

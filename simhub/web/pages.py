@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from simhub.errors import SimhubError, Unauthenticated
 from simhub.facility.model import PLATFORM
-from simhub.identity.model import Role
 from simhub.web.deps import COOKIE, AppDep, Caller, FormCaller, PageCaller
 from simhub.web.errors import status_of
+from simhub.web.templating import render
 
 SESSION_LIFETIME = timedelta(hours=12)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
-
-
-def render(
-    request: Request, name: str, caller: Caller | None, status: int = 200, **context: Any
-) -> HTMLResponse:
-    """Render *name* with the caller's role-aware navigation."""
-    base = {
-        "caller": caller,
-        "is_operator": bool(caller and caller.principal.role is Role.OPERATOR),
-    }
-    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
 
 
 @router.get("/signin", response_class=HTMLResponse)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -13,9 +14,16 @@ from fastapi.staticfiles import StaticFiles
 from simhub import __version__
 from simhub.app import App
 from simhub.errors import SimhubError
-from simhub.web import api, pages
+from simhub.web import api, booking_api, booking_pages, pages
 from simhub.web.deps import SignInRequired
 from simhub.web.errors import problem_response
+
+ROUTERS = (
+    api.router,
+    booking_api.router,
+    pages.router,
+    booking_pages.router,
+)
 
 
 def create_web_app(application: App) -> FastAPI:
@@ -27,14 +35,15 @@ def create_web_app(application: App) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     web.state.simhub = application
+    web.state.time_zone = ZoneInfo(application.facility.time_zone)
     web.add_exception_handler(SimhubError, problem_response)
 
     async def to_signin(request: Request, exc: Exception) -> RedirectResponse:
         return RedirectResponse("/signin", status_code=303)
 
     web.add_exception_handler(SignInRequired, to_signin)
-    web.include_router(api.router)
-    web.include_router(pages.router)
+    for router in ROUTERS:
+        web.include_router(router)
     web.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return web
 
