@@ -68,7 +68,7 @@ def run(
     try:
         batch = compile_scenario(load(file), dt)
         horizon = duration if duration is not None else DEFAULT_DURATION_S
-        steps = int(round(horizon / dt))
+        steps = round(horizon / dt)
         out = csv.open("w", encoding="utf-8", newline="") if csv else None
         quiet = csv is not None or events is not None or not console.is_terminal
         try:

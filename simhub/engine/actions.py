@@ -127,10 +127,10 @@ class SpeedRuntime(Runtime):
         w.speed[mine, self.k] = speed[mine]
         reached = f >= 1.0 - DONE_EPS
         if self.continuous:
-            return lost
+            return np.asarray(lost, dtype=np.bool_)
         done = mine & reached
         _release(w.longitudinal_owner, self.k, done, self.id)
-        return done | lost
+        return np.asarray(done | lost, dtype=np.bool_)
 
 
 class SpeedProfileRuntime(Runtime):
@@ -199,7 +199,7 @@ class SpeedProfileRuntime(Runtime):
         self.elapsed[advance] = 0.0
         done = mine & (self.index >= self.count)
         _release(w.longitudinal_owner, self.k, done, self.id)
-        return done | lost
+        return np.asarray(done | lost, dtype=np.bool_)
 
 
 class LongitudinalDistanceRuntime(Runtime):
@@ -249,7 +249,7 @@ class LongitudinalDistanceRuntime(Runtime):
             w.speed[mine, self.k] = w.speed[mine, self.ref]
             done = mine & (not self.continuous)
             _release(w.longitudinal_owner, self.k, done, self.id)
-            return done | lost
+            return np.asarray(done | lost, dtype=np.bool_)
         omega = 0.8  # rad/s: natural frequency of the gap controller, critically damped
         demand = omega * omega * error + 2.0 * omega * relative_speed
         acc_max = np.where(np.isnan(self.max_acc), w.max_acceleration[:, self.k], self.max_acc)
@@ -264,7 +264,7 @@ class LongitudinalDistanceRuntime(Runtime):
         settled = (np.abs(error) < 0.1) & (np.abs(relative_speed) < 0.1)
         done = mine & settled & (not self.continuous)
         _release(w.longitudinal_owner, self.k, done, self.id)
-        return done | lost
+        return np.asarray(done | lost, dtype=np.bool_)
 
 
 class SynchronizeRuntime(Runtime):
@@ -291,7 +291,8 @@ class SynchronizeRuntime(Runtime):
     def _along(self, ctx: Context, k: int, placed: Any) -> F64:
         w = ctx.world
         dx, dy = placed.x - w.x[:, k], placed.y - w.y[:, k]
-        return dx * np.cos(w.heading[:, k]) + dy * np.sin(w.heading[:, k])
+        along = dx * np.cos(w.heading[:, k]) + dy * np.sin(w.heading[:, k])
+        return np.asarray(along, dtype=np.float64)
 
     def step(self, ctx: Context, mask: B) -> B:
         w = ctx.world
@@ -315,7 +316,7 @@ class SynchronizeRuntime(Runtime):
                      else master_speed + self.final_value)
             w.speed[done, self.k] = final[done]
         _release(w.longitudinal_owner, self.k, done, self.id)
-        return done | lost
+        return np.asarray(done | lost, dtype=np.bool_)
 
 
 # --- lateral ----------------------------------------------------------------------------
@@ -341,7 +342,7 @@ class LaneChangeRuntime(Runtime):
         targets = [i.target for i in items]
         if isinstance(targets[0], a.RelativeTargetLane):
             self.ref = ctx.entity(same(targets, "entity_ref", source), "LaneChangeAction")
-            self.delta = np.array([t.value for t in targets], dtype=np.int64)  # type: ignore[union-attr]
+            self.delta = np.array([t.value for t in targets], dtype=np.int64)
             self.absolute = np.zeros(0, np.int64)
         else:
             self.ref = -1
@@ -406,7 +407,7 @@ class LaneChangeRuntime(Runtime):
         w.lane[done, k] = self.target_lane[done]
         w.lane_offset[done, k] = (self.lane_offset * w.direction[:, k])[done]
         _release(w.lateral_owner, k, done, self.id)
-        return done | lost
+        return np.asarray(done | lost, dtype=np.bool_)
 
 
 def _set_lateral(ctx: Context, k: int, mask: B, t_new: F64, angle: F64) -> None:
@@ -481,9 +482,9 @@ class LaneOffsetRuntime(Runtime):
         reached = mine & (f >= 1.0 - DONE_EPS)
         w.heading_offset[reached, k] = 0.0
         if self.continuous:
-            return lost
+            return np.asarray(lost, dtype=np.bool_)
         _release(w.lateral_owner, k, reached, self.id)
-        return reached | lost
+        return np.asarray(reached | lost, dtype=np.bool_)
 
 
 # --- routing and placement --------------------------------------------------------------
@@ -583,7 +584,7 @@ class FollowTrajectoryRuntime(Runtime):
             _leave_path(ctx, self.k, finish)
             _release(w.lateral_owner, self.k, finish, self.id)
             _release(w.longitudinal_owner, self.k, finish, self.id)
-        return finish
+        return np.asarray(finish, dtype=np.bool_)
 
     def stop(self, ctx: Context, mask: B) -> None:
         if self.follower is not None:
@@ -781,7 +782,8 @@ class ParameterRuntime(Runtime):
         store = ctx.variables if self.variable else ctx.parameters
         current = store.get(self.name)
         if current is None:
-            raise InvalidArgument(f"{ctx.source}: unknown {'variable' if self.variable else 'parameter'} "
+            what = "variable" if self.variable else "parameter"
+            raise InvalidArgument(f"{ctx.source}: unknown {what} "
                                   f"{self.name!r}")
         if self.rule == "set":
             if current.dtype.kind == "f":

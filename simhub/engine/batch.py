@@ -26,7 +26,6 @@ import numpy.typing as npt
 
 from simhub.dynamics import Stepper
 from simhub.dynamics.collision import boxes_overlap
-from simhub.engine import measure
 from simhub.engine.actions import advance_followers
 from simhub.engine.compile import build_storyboard, entity_table
 from simhub.engine.context import Context, LogEntry
@@ -282,20 +281,20 @@ class BatchWorld:
         state = self._dyn_state.reshape(w.episodes, n_ext, 5)
         fresh = active & ~self._dyn_ready
         if fresh.any():
-            e, j = np.nonzero(fresh)
-            k = cols[j]
-            state[e, j, 0] = w.x[e, k]
-            state[e, j, 1] = w.y[e, k]
-            state[e, j, 2] = 0.0
-            state[e, j, 3] = w.speed[e, k]
-            state[e, j, 4] = w.heading[e, k]
+            rows_e, rows_j = np.nonzero(fresh)
+            picked = cols[rows_j]
+            state[rows_e, rows_j, 0] = w.x[rows_e, picked]
+            state[rows_e, rows_j, 1] = w.y[rows_e, picked]
+            state[rows_e, rows_j, 2] = 0.0
+            state[rows_e, rows_j, 3] = w.speed[rows_e, picked]
+            state[rows_e, rows_j, 4] = w.heading[rows_e, picked]
             self._dyn_ready |= fresh
         self._stepper.road_friction = np.ascontiguousarray(np.repeat(w.friction, n_ext))
         self._stepper.step(self._dyn_state, inputs.reshape(-1, 2), out=self._dyn_state)
         state = self._dyn_state.reshape(w.episodes, n_ext, 5)
-        for j, k in enumerate(cols):
+        for j, column in enumerate(cols):
             rows = active[:, j]
-            w.speed[rows, k] = state[rows, j, 3]
+            w.speed[rows, column] = state[rows, j, 3]
 
     def _param_rows(self) -> F64:
         from simhub.dynamics import param_row
@@ -312,8 +311,9 @@ class BatchWorld:
         if self.network is not None and road_mode.any():
             flat = road_mode.ravel()
             end = w.end_of_road.ravel()
-            advance(self.network.arrays, w.road.ravel(), w.s.ravel(), w.t.ravel(), w.direction.ravel(),
-                    w.speed.ravel(), w.heading_offset.ravel(), flat, self.dt, w.odometer.ravel(), end)
+            advance(self.network.arrays, w.road.ravel(), w.s.ravel(), w.t.ravel(),
+                    w.direction.ravel(), w.speed.ravel(), w.heading_offset.ravel(), flat,
+                    self.dt, w.odometer.ravel(), end)
         if ctx.followers:
             advance_followers(ctx)
         if self.external:

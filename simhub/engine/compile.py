@@ -25,7 +25,6 @@ from simhub.engine.storyboard import (
 from simhub.engine.world import KIND_MISC, KIND_PEDESTRIAN, KIND_VEHICLE, EntityInfo, World
 from simhub.errors import InvalidArgument
 from simhub.scenario import Scenario
-from simhub.scenario import actions as a
 from simhub.scenario import global_actions as ga
 from simhub.scenario import storyboard as sb
 from simhub.scenario.common import CatalogReference

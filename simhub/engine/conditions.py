@@ -22,6 +22,7 @@ from simhub.engine.positions import compile_position, numbers, same
 from simhub.engine.world import KIND_MISC, KIND_PEDESTRIAN, KIND_VEHICLE
 from simhub.errors import InvalidArgument
 from simhub.scenario import conditions as c
+from simhub.scenario.common import EntityRef
 
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
@@ -186,7 +187,9 @@ def _compile_kind(kinds: Sequence[Any], ctx: Context, elements: ElementStates,
 
         def by_entity(ctx: Context) -> B:
             values = [per_entity(ctx, ctx.entity(n, where)) for n in names]
-            return np.logical_or.reduce(values) if rule_any else np.logical_and.reduce(values)
+            combined = (np.logical_or.reduce(values) if rule_any
+                        else np.logical_and.reduce(values))
+            return np.asarray(combined, dtype=np.bool_)
         return by_entity
     raise InvalidArgument(f"{source}: {type(first).__name__} is not supported")
 
@@ -244,7 +247,8 @@ def _compile_entity(kinds: Sequence[Any], ctx: Context, source: str) -> EntityTe
 
         def lasting(ctx: Context, k: int) -> B:
             since = getattr(ctx.world, attribute)[:, k]
-            return ~np.isnan(since) & (ctx.world.time - since >= duration - TOLERANCE)
+            lasted = ~np.isnan(since) & (ctx.world.time - since >= duration - TOLERANCE)
+            return np.asarray(lasted, dtype=np.bool_)
         return lasting
     if isinstance(first, c.TraveledDistanceCondition):
         return lambda ctx, k: ctx.world.odometer[:, k] >= value - TOLERANCE
@@ -306,7 +310,7 @@ def _compile_entity(kinds: Sequence[Any], ctx: Context, source: str) -> EntityTe
 
 def _collision(first: c.CollisionCondition, source: str) -> EntityTest:
     target = first.target
-    if isinstance(target, c.EntityRef):
+    if isinstance(target, EntityRef):
         ref = target.entity_ref
         return lambda ctx, k: ctx.world.colliding[:, k, ctx.entity(ref, "CollisionCondition")]
     wanted = {"vehicle": KIND_VEHICLE, "pedestrian": KIND_PEDESTRIAN,
@@ -323,7 +327,7 @@ def _ttc(kinds: Sequence[Any], ctx: Context, source: str, rule: str, value: F64)
     freespace = bool(same(kinds, "freespace", source))
     system = _system(first)
     target = first.target
-    if isinstance(target, c.EntityRef):
+    if isinstance(target, EntityRef):
         ref = target.entity_ref
 
         def ttc_entity(ctx: Context, k: int) -> B:

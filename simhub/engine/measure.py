@@ -68,7 +68,8 @@ def lateral(world: World, a: int, b: int, system: str, freespace: bool) -> F64:
         axis = world.heading[:, a] - world.heading_offset[:, a] + math.pi / 2
     else:
         h = world.heading[:, a]
-        d = -(world.x[:, b] - world.x[:, a]) * np.sin(h) + (world.y[:, b] - world.y[:, a]) * np.cos(h)
+        d = (-(world.x[:, b] - world.x[:, a]) * np.sin(h)
+             + (world.y[:, b] - world.y[:, a]) * np.cos(h))
         axis = h + math.pi / 2
     if not freespace:
         return d

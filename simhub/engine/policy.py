@@ -50,6 +50,6 @@ def observe(batch: BatchWorld) -> Observation:
 
 def rollout(batch: BatchWorld, policy: Policy, duration: float) -> None:
     """Step ``batch`` for ``duration`` [s], asking ``policy`` for controls every step."""
-    steps = int(round(duration / batch.dt))
+    steps = round(duration / batch.dt)
     for _ in range(steps):
         batch.step(policy(observe(batch)) if batch.external else None)

@@ -84,7 +84,7 @@ def make_path(x: F64, y: F64, z: F64, time: F64, h: F64 | None = None) -> Path:
 def _clothoid(x0: float, y0: float, h0: float, k0: float, k1: float, length: float
               ) -> tuple[F64, F64, F64]:
     """Points of a clothoid from curvature ``k0`` to ``k1`` [1/m] over ``length`` [m]."""
-    n = max(int(math.ceil(length / SAMPLE_M)), 1)
+    n = max(math.ceil(length / SAMPLE_M), 1)
     u = np.linspace(0.0, length, n + 1)
     rate = (k1 - k0) / length if length > 0 else 0.0
     heading = h0 + k0 * u + 0.5 * rate * u * u
@@ -105,11 +105,11 @@ def _nurbs(points: F64, weights: F64, knots: F64, order: int, times: F64) -> tup
                               f"{n + order} knots, got {knots.shape[0]}")
     chord = float(np.hypot(np.diff(points[:, 0]), np.diff(points[:, 1])).sum())
     count = max(int(chord / SAMPLE_M), 2 * n, 10)
-    lo, hi = knots[degree], knots[n]
+    lo, hi = float(knots[degree]), float(knots[n])
     params = np.linspace(lo, hi, count)
     basis = np.zeros((count, n))
-    for row, u in enumerate(params):
-        u = min(u, hi - 1e-12 * max(1.0, abs(hi)))
+    for row, raw in enumerate(params):
+        u = min(float(raw), hi - 1e-12 * max(1.0, abs(hi)))
         values = np.array([1.0 if knots[i] <= u < knots[i + 1] else 0.0
                            for i in range(knots.shape[0] - 1)])
         for d in range(1, degree + 1):
