@@ -55,7 +55,8 @@ class LocalExecutor:
             mp_context=multiprocessing.get_context("spawn"),
         )
         pending: set[Future[ChunkResult]] = {
-            self._pool.submit(evaluate_chunk, job.model, job.suite, chunk, use_gpu) for chunk in chunks
+            self._pool.submit(evaluate_chunk, job.model, job.suite, chunk, use_gpu, job.bundles, per_task)
+            for chunk in chunks
         }
         while pending:
             if cancelled():

@@ -55,8 +55,9 @@ def connect(address: str | None = None) -> str:
     return target
 
 
-def _evaluate(model: bytes, suite: Any, chunk: Chunk, use_gpu: bool) -> ChunkResult:
-    return evaluate_chunk(model, suite, chunk, use_gpu)
+def _evaluate(model: bytes, suite: Any, chunk: Chunk, use_gpu: bool, bundles: Any,
+              threads: int) -> ChunkResult:  # fmt: skip
+    return evaluate_chunk(model, suite, chunk, use_gpu, bundles, threads)
 
 
 _remote = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=False)(_evaluate)
@@ -84,10 +85,12 @@ class RayExecutor:
             return
         address = connect(self._address)
         cpus, gpus = job.resources.num_cpus, job.resources.num_gpus
-        model_ref = ray.put(job.model)
+        model_ref, bundles_ref = ray.put(job.model), ray.put(dict(job.bundles))
         task = _remote.options(num_cpus=cpus, num_gpus=gpus)
+        threads = max(1, int(cpus))
         pending: dict[Any, int] = {
-            task.remote(model_ref, job.suite, chunk, gpus > 0): chunk.index for chunk in chunks
+            task.remote(model_ref, job.suite, chunk, gpus > 0, bundles_ref, threads): chunk.index
+            for chunk in chunks
         }
         started = time.monotonic()
         completed_any = False

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -12,16 +12,19 @@ from simhub.evaluation.model import Quota, Resources, Run, RunState
 from simhub.evaluation.policy import PolicySpec
 from simhub.evaluation.rollout import ChunkResult
 from simhub.evaluation.suite import Chunk, Suite
+from simhub.scenario.library import Bundle
 
 
 @dataclass(frozen=True)
 class Job:
-    """What an executor needs to run a run's chunks."""
+    """What an executor needs to run a run's chunks: ``bundles`` holds the files of each
+    suite scenario by ``SuiteScenario.source_key``, so a worker needs no shared disk."""
 
     run_id: str
     model: bytes
     suite: Suite
     resources: Resources
+    bundles: Mapping[str, Bundle] = field(default_factory=dict)
 
 
 class Executor(Protocol):

@@ -9,6 +9,7 @@ redo it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import threading
@@ -28,6 +29,8 @@ from simhub.evaluation.model import ExecutorKind, Quota, Resources, Run, RunStat
 from simhub.evaluation.policy import check_spec
 from simhub.evaluation.ports import EvaluationRepository, Executor, InspectModel, Job
 from simhub.evaluation.rollout import ChunkResult
+from simhub.evaluation.sources import FetchScenario, file_bundle, prepared
+from simhub.scenario.library import Bundle
 from simhub.identity.model import Principal, Role
 
 log = logging.getLogger("simhub.evaluation")
@@ -41,7 +44,7 @@ def parse_suite(text_or_name: str) -> suites.Suite:
     """A built-in suite name (``ncap``, ``benchmark``) or a YAML suite document."""
     stripped = text_or_name.strip()
     if stripped in suites.BUILTIN:
-        return suites.builtin(stripped)
+        stripped = suites.builtin_file(stripped).read_text()
     try:
         data = yaml.safe_load(stripped)
     except yaml.YAMLError as exc:
@@ -49,8 +52,50 @@ def parse_suite(text_or_name: str) -> suites.Suite:
             "the suite is not valid YAML", [FieldViolation("suite", str(exc).splitlines()[0])]
         ) from exc
     if isinstance(data, str):
-        return suites.builtin(data)
+        return parse_suite(suites.builtin_file(data).read_text())
     return suites.from_mapping(data)
+
+
+@dataclass(frozen=True)
+class PreparedSuite:
+    """A suite with its library scenarios pinned, the files of each scenario, its episodes."""
+
+    suite: suites.Suite
+    bundles: Mapping[str, Bundle]
+    episodes: tuple[suites.Episode, ...]
+
+    def chunks(self) -> list[suites.Chunk]:
+        return suites.chunks(self.suite, self.episodes)
+
+
+def prepare_suite(suite: suites.Suite, organisation_id: str,
+                  fetch: FetchScenario | None = None) -> PreparedSuite:  # fmt: skip
+    """Resolve *suite* for *organisation_id*: bundle each scenario's files (library scenarios
+    pinned to a version, visible to that organisation only), expand it, and build the first
+    episode of each scenario so that a wrong parameter or ego name is refused before any run."""
+    bundles: dict[str, Bundle] = {}
+    entries = []
+    for i, entry in enumerate(suite.scenarios):
+        if entry.library:
+            if fetch is None:
+                raise InvalidArgument(
+                    "this server has no scenario library for evaluation suites",
+                    [FieldViolation(f"suite.scenarios[{i}].library", "use file: instead")],
+                )
+            scenario_id, version, bundle = fetch(organisation_id, entry.library, entry.version)
+            entry = dataclasses.replace(entry, library=scenario_id, version=version)
+        else:
+            bundle = file_bundle(entry.file)
+        bundles[entry.source_key] = bundle
+        entries.append(entry)
+    pinned = dataclasses.replace(suite, scenarios=tuple(entries))
+    episodes = suites.expand(pinned, lambda e: prepared(bundles[e.source_key]).variants)
+    suites.check_size(len(episodes))
+    for entry in entries:
+        first = next((e for e in episodes if e.scenario == entry.name), None)
+        if first is not None:
+            prepared(bundles[entry.source_key]).scenario(first.assignments, entry.ego)
+    return PreparedSuite(pinned, bundles, tuple(episodes))
 
 
 @dataclass(frozen=True)
@@ -69,12 +114,14 @@ class EvaluationService:
         clock: Callable[[], datetime],
         executors: Mapping[ExecutorKind, Callable[[], Executor]],
         new_id: Callable[[str], str],
+        fetch_scenario: FetchScenario | None = None,
     ) -> None:
         self.repository = repository
         self._inspect = inspect_model
         self._clock = clock
         self.executors = executors
         self._new_id = new_id
+        self._fetch_scenario = fetch_scenario
         self.wake = threading.Event()
 
     # -- use cases -------------------------------------------------------------------------
@@ -94,13 +141,14 @@ class EvaluationService:
                 "the model is too large",
                 [FieldViolation("model", f"{len(submission.model)} bytes; at most {MAX_MODEL_BYTES}")],
             )
-        suite = parse_suite(submission.suite)
         check_spec(self._inspect(submission.model))  # before any episode runs
+        ready = prepare_suite(parse_suite(submission.suite), caller.organisation_id, self._fetch_scenario)
+        suite = ready.suite
         quotas.check_submit(self.repository.quota(caller.organisation_id), submission.resources)
         now = self._clock()
         sha = hashlib.sha256(submission.model).hexdigest()
         model_id = self.repository.add_model(caller.organisation_id, submission.model, sha, now)
-        total = suites.episode_count(suite)
+        total = len(ready.episodes)
         run = Run(
             id=self._new_id("run"),
             organisation_id=caller.organisation_id,
@@ -116,7 +164,7 @@ class EvaluationService:
             episodes_total=total,
             episodes_done=0,
             episodes_failed=0,
-            chunks_total=-(-total // suite.chunk_episodes),
+            chunks_total=len(ready.chunks()),
             chunks_done=0,
             cpu_seconds=0.0,
             gpu_seconds=0.0,
@@ -200,10 +248,15 @@ class EvaluationService:
 
     def execute(self, run: Run) -> Run:
         """Run the chunks of *run* not stored yet, then close it; returns the final record."""
-        suite = parse_suite(run.suite_yaml)
         done = self.repository.done_chunks(run.id)
-        pending = [c for c in suites.chunks(suite) if c.index not in done]
-        job = Job(run.id, self.repository.model(run.model_id), suite, run.resources)
+        try:
+            ready = prepare_suite(suites.from_mapping(document(run)), run.organisation_id,
+                                  self._fetch_scenario)  # fmt: skip
+        except SimhubError as exc:  # a scenario file changed or went away since the submit
+            self.repository.finish(run.id, RunState.FAILED, str(exc), self._clock())
+            return self.get_record(run.id)
+        pending = [c for c in ready.chunks() if c.index not in done]
+        job = Job(run.id, self.repository.model(run.model_id), ready.suite, run.resources, ready.bundles)
 
         def on_chunk(result: ChunkResult) -> None:
             cpu_s, gpu_s = quotas.charge(result.wall_s, run.resources)
@@ -227,7 +280,10 @@ class EvaluationService:
         finally:
             executor.close()
         self.repository.finish(run.id, state, error, self._clock())
-        final = self.repository.get(run.id)
+        return self.get_record(run.id)
+
+    def get_record(self, run_id: str) -> Run:
+        final = self.repository.get(run_id)
         assert final is not None
         return final
 

@@ -1,45 +1,75 @@
-"""Evaluation suites: scenarios x parameter variations x seeds, expanded into episodes.
+"""Evaluation suites: scenario files x parameter variations x seeds, expanded into episodes.
 
-A suite is a small YAML document (or a built-in name: ``ncap``, ``benchmark``)::
+A suite is a small YAML document (or a built-in name: ``ncap``, ``benchmark``, whose files are
+``scenarios/evaluation/*.suite.yaml``)::
 
     name: my-suite
     duration_s: 20          # episode length [s]
-    physics_hz: 100         # physics step rate [Hz]
+    physics_hz: 100         # engine step rate [Hz]
     policy_hz: 10           # how often the policy is asked [Hz]
-    chunk_episodes: 256     # episodes stepped together by one task
+    chunk_episodes: 256     # episodes stepped together by one task (one engine batch)
     pass_rate: 0.9          # the suite passes when at least this share of episodes passes
-    seeds: [0, 1]           # or a count: seeds: 3
+    seeds: 1                # a count, or a list: [0, 7]
     scenarios:
       - name: ccrs
-        template: ccrs
-        parameters:
-          ego_speed_kph: [10, 20, 30]               # a list, or
-          ttc_s: {start: 3.0, stop: 4.0, step: 0.5}  # a range (stop included)
+        file: ncap_ccrs.xosc           # .xosc / .yaml scenario or a ParameterValueDistribution
+        # library: my-cut-in           # instead of file: a stored scenario of the organisation
+        # version: 3                   # of the library scenario (default: latest, pinned)
+        ego: Ego                       # the entity the policy drives (default: Ego / hero)
+        parameters:                    # a grid over the scenario's declared parameters
+          EgoSpeed: [10, 20, 30]                  # a list, or
+          Overlap: {start: 50, stop: 100, step: 25}  # a range (stop included)
+        jitter: {EgoSpeed: 0.5}        # per seed: +- uniform noise on a parameter
+        goal_m: "4 * $EgoSpeed / 3.6 - 2"  # distance along the road to cover (expression)
+        speed_limit_kph: "$EgoSpeed"   # default: the ego's speed after the Init actions
 
-Expansion is deterministic: scenarios in file order, then the parameter grid in the order the
-parameters are written (last varies fastest), then seeds; each episode has a stable id
-``scenario/name=value,.../seedN`` that does not depend on chunking or on the machine.
+``file`` is relative to the scenario library folder (``scenarios/``) unless absolute. A
+distribution file contributes its parameter sets (in the file's order), crossed with
+``parameters``. Expansion is deterministic: scenarios in file order, then distribution rows,
+then the grid in the order the parameters are written (last varies fastest), then seeds; each
+episode has a stable id ``scenario/Name=value,.../seedN``. The engine is deterministic, so
+seeds only differ where ``jitter`` draws from them (a generator seeded by the episode id).
+Chunks never mix two suite scenarios: one chunk is one engine batch of one scenario.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from simhub.errors import FieldViolation, InvalidArgument
-from simhub.evaluation.templates import check_parameters
 
 MAX_EPISODES = 1_000_000
+SCENARIO_ROOT = Path(__file__).resolve().parents[2] / "scenarios"
+SUITE_FOLDER = SCENARIO_ROOT / "evaluation"
+BUILTIN = ("ncap", "benchmark")
 
 
 @dataclass(frozen=True)
 class SuiteScenario:
+    """One scenario of a suite: ``file`` (absolute path) or ``library`` (+ ``version``)."""
+
     name: str
-    template: str
-    parameters: tuple[tuple[str, tuple[float, ...]], ...]  # name -> values, in file order
+    file: str = ""
+    library: str = ""
+    version: int = 0
+    ego: str = ""
+    parameters: tuple[tuple[str, tuple[float, ...]], ...] = ()  # name -> values, file order
+    jitter: tuple[tuple[str, float], ...] = ()
+    goal_m: str = ""
+    speed_limit_kph: str = ""
+
+    @property
+    def source_key(self) -> str:
+        """Names the scenario's files (a bundle) within a job."""
+        return self.file if self.file else f"library:{self.library}@{self.version}"
 
 
 @dataclass(frozen=True)
@@ -56,14 +86,25 @@ class Suite:
 
 @dataclass(frozen=True)
 class Episode:
-    """One concrete episode: ``index`` is its position in the expanded suite."""
+    """One concrete episode: ``index`` is its position in the expanded suite; ``assignments``
+    the scenario parameters it sets (strings, as in a scenario file); ``parameters`` the
+    numeric ones, for results and reports."""
 
     index: int
     id: str
     scenario: str
-    template: str
-    parameters: tuple[tuple[str, float], ...]
+    assignments: tuple[tuple[str, str], ...]
     seed: int
+
+    @property
+    def parameters(self) -> tuple[tuple[str, float], ...]:
+        out = []
+        for name, value in self.assignments:
+            try:
+                out.append((name, float(value)))
+            except ValueError:
+                continue
+        return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -72,44 +113,51 @@ class Chunk:
     episodes: tuple[Episode, ...]
 
 
+#: The parameter sets of a distribution file (``({},)`` for a plain scenario), per scenario.
+Variants = Callable[[SuiteScenario], Sequence[Mapping[str, str]]]
+
+
 def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def expand(suite: Suite) -> list[Episode]:
+def _jitter_rng(key: str) -> np.random.Generator:
+    digest = hashlib.sha256(key.encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def expand(suite: Suite, variants: Variants) -> list[Episode]:
     """Every episode of *suite*, in the deterministic order of the module doc."""
     episodes: list[Episode] = []
     for scenario in suite.scenarios:
         names = [name for name, _ in scenario.parameters]
-        for values in itertools.product(*(vals for _, vals in scenario.parameters)):
-            key = ",".join(f"{n}={_fmt(v)}" for n, v in zip(names, values, strict=True))
-            for seed in suite.seeds:
-                episodes.append(
-                    Episode(
-                        index=len(episodes),
-                        id=f"{scenario.name}/{key}/seed{seed}",
-                        scenario=scenario.name,
-                        template=scenario.template,
-                        parameters=tuple(zip(names, values, strict=True)),
-                        seed=seed,
-                    )
-                )
+        jitter = dict(scenario.jitter)
+        for row in variants(scenario):
+            for values in itertools.product(*(vals for _, vals in scenario.parameters)):
+                base = {**row, **{n: _fmt(v) for n, v in zip(names, values, strict=True)}}
+                key = ",".join(f"{n}={v}" for n, v in base.items()) or "default"
+                for seed in suite.seeds:
+                    episode_id = f"{scenario.name}/{key}/seed{seed}"
+                    assigned = dict(base)
+                    if jitter:
+                        rng = _jitter_rng(episode_id)
+                        for name, amplitude in jitter.items():
+                            value = float(assigned[name]) + rng.uniform(-amplitude, amplitude)
+                            assigned[name] = repr(round(value, 9))
+                    episodes.append(Episode(len(episodes), episode_id, scenario.name,
+                                            tuple(assigned.items()), seed))  # fmt: skip
     return episodes
 
 
-def episode_count(suite: Suite) -> int:
-    grid = sum(math.prod(len(v) for _, v in s.parameters) for s in suite.scenarios)
-    return grid * len(suite.seeds)
-
-
-def chunks(suite: Suite, episodes: Sequence[Episode] | None = None) -> list[Chunk]:
-    """The episodes cut into chunks of ``suite.chunk_episodes`` (the last may be shorter)."""
-    all_episodes = list(episodes if episodes is not None else expand(suite))
-    size = suite.chunk_episodes
-    return [
-        Chunk(i, tuple(all_episodes[start : start + size]))
-        for i, start in enumerate(range(0, len(all_episodes), size))
-    ]
+def chunks(suite: Suite, episodes: Sequence[Episode]) -> list[Chunk]:
+    """The episodes cut into chunks of at most ``suite.chunk_episodes``, never spanning two
+    suite scenarios (a chunk is one engine batch)."""
+    out: list[Chunk] = []
+    for _, group in itertools.groupby(episodes, key=lambda e: e.scenario):
+        items = list(group)
+        for start in range(0, len(items), suite.chunk_episodes):
+            out.append(Chunk(len(out), tuple(items[start : start + suite.chunk_episodes])))
+    return out
 
 
 def _bad(field: str, description: str) -> InvalidArgument:
@@ -144,8 +192,58 @@ def _int(value: Any, field: str, low: int, high: int) -> int:
     return value
 
 
-def from_mapping(data: Any) -> Suite:
-    """A suite from a parsed YAML document; every error names the field and what is allowed."""
+def _text(value: Any, field: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _bad(field, f"found {value!r}; expected a number or an expression such as "
+                          "'4 * $EgoSpeed / 3.6'")  # fmt: skip
+    return str(value)
+
+
+_SCENARIO_KEYS = {"name", "file", "library", "version", "ego", "parameters", "jitter", "goal_m",
+                  "speed_limit_kph"}  # fmt: skip
+
+
+def _scenario(item: Any, where: str, base: Path) -> SuiteScenario:
+    if not isinstance(item, dict):
+        raise _bad(where, "expected {name, file or library, parameters}")
+    for key in item:
+        if key not in _SCENARIO_KEYS:
+            raise _bad(f"{where}.{key}", f"unknown key; allowed: {', '.join(sorted(_SCENARIO_KEYS))}")
+    file, library = item.get("file"), item.get("library")
+    if (file is None) == (library is None) or not isinstance(file or library, str):
+        raise _bad(where, "give exactly one of file (a scenario file) or library (a stored "
+                          "scenario's name or id)")  # fmt: skip
+    path = ""
+    if isinstance(file, str):
+        resolved = Path(file) if Path(file).is_absolute() else (base / file)
+        if not resolved.is_file():
+            raise _bad(f"{where}.file", f"{file!r} not found (relative paths start at {base})")
+        path = str(resolved.resolve())
+    params = item.get("parameters") or {}
+    jitter = item.get("jitter") or {}
+    if not isinstance(params, dict) or not isinstance(jitter, dict):
+        raise _bad(f"{where}.parameters", "expected a mapping of name -> values")
+    for name in jitter:
+        if name not in params:
+            raise _bad(f"{where}.jitter.{name}", "jitter a parameter listed under parameters")
+    return SuiteScenario(
+        name=str(item.get("name") or Path(str(file or library)).stem),
+        file=path,
+        library=str(library or ""),
+        version=_int(item.get("version", 0), f"{where}.version", 0, 2**31),
+        ego=str(item.get("ego") or ""),
+        parameters=tuple((str(k), _values(v, f"{where}.parameters.{k}")) for k, v in params.items()),
+        jitter=tuple((str(k), _number(v, f"{where}.jitter.{k}")) for k, v in jitter.items()),
+        goal_m=_text(item.get("goal_m"), f"{where}.goal_m"),
+        speed_limit_kph=_text(item.get("speed_limit_kph"), f"{where}.speed_limit_kph"),
+    )
+
+
+def from_mapping(data: Any, base: Path = SCENARIO_ROOT) -> Suite:
+    """A suite from a parsed YAML document; every error names the field and what is allowed.
+    Relative scenario files are taken from *base*."""
     if not isinstance(data, dict):
         raise _bad("(document)", "expected a mapping with name, seeds and scenarios")
     allowed = {"name", "scenarios", "seeds", "duration_s", "physics_hz", "policy_hz",
@@ -163,32 +261,18 @@ def from_mapping(data: Any) -> Suite:
         seeds = tuple(range(_int(seeds_raw, "seeds", 1, 100_000)))
     raw_scenarios = data.get("scenarios")
     if not isinstance(raw_scenarios, list) or not raw_scenarios:
-        raise _bad("scenarios", "a non-empty list of {name, template, parameters}")
-    scenarios = []
-    for i, item in enumerate(raw_scenarios):
-        where = f"scenarios[{i}]"
-        if not isinstance(item, dict) or not isinstance(item.get("template"), str):
-            raise _bad(where, "expected {name, template, parameters}")
-        params = item.get("parameters") or {}
-        if not isinstance(params, dict):
-            raise _bad(f"{where}.parameters", "expected a mapping of name -> values")
-        check_parameters(item["template"], params, f"suite.{where}")
-        scenarios.append(
-            SuiteScenario(
-                name=str(item.get("name") or item["template"]),
-                template=item["template"],
-                parameters=tuple(
-                    (str(k), _values(v, f"{where}.parameters.{k}")) for k, v in params.items()
-                ),
-            )
-        )
+        raise _bad("scenarios", "a non-empty list of {name, file or library, parameters}")
+    scenarios = tuple(_scenario(item, f"scenarios[{i}]", base) for i, item in enumerate(raw_scenarios))
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise _bad("scenarios", "scenario names must be unique within a suite")
     physics_hz = _int(data.get("physics_hz", 100), "physics_hz", 10, 1000)
     policy_hz = _int(data.get("policy_hz", 10), "policy_hz", 1, physics_hz)
     if physics_hz % policy_hz:
         raise _bad("policy_hz", f"must divide physics_hz ({physics_hz})")
     suite = Suite(
         name=name,
-        scenarios=tuple(scenarios),
+        scenarios=scenarios,
         seeds=seeds,
         duration_s=_number(data.get("duration_s", 20.0), "duration_s"),
         physics_hz=physics_hz,
@@ -198,72 +282,46 @@ def from_mapping(data: Any) -> Suite:
     )
     if not 0 < suite.duration_s <= 600:
         raise _bad("duration_s", "allowed: more than 0 up to 600 s")
-    if episode_count(suite) > MAX_EPISODES:
-        raise _bad("scenarios", f"{episode_count(suite)} episodes; at most {MAX_EPISODES}")
     return suite
 
 
-BUILTIN: Mapping[str, Mapping[str, Any]] = {
-    # Euro NCAP AEB car-to-car rear (CCRs, CCRm, CCRb) plus cut-ins: 3 seeds each.
-    "ncap": {
-        "name": "ncap",
-        "seeds": 3,
-        "chunk_episodes": 64,
-        "scenarios": [
-            {"name": "ccrs", "template": "ccrs",
-             "parameters": {"ego_speed_kph": {"start": 10, "stop": 50, "step": 10}}},
-            {"name": "ccrm", "template": "ccrm",
-             "parameters": {"ego_speed_kph": {"start": 30, "stop": 80, "step": 10}}},
-            {"name": "ccrb", "template": "ccrb",
-             "parameters": {"gap_m": [12, 40], "target_decel_mps2": [2, 6]}},
-            {"name": "cut_in", "template": "cut_in",
-             "parameters": {"ego_speed_kph": [50, 72, 90], "cut_in_headway_s": [0.5, 1.0],
-                            "brake_mps2": [0, 4]}},
-        ],
-    },
-    # The benchmark of benchmarks/evaluation.py: CCRm and cut-in variations, 10,000 episodes.
-    "benchmark": {
-        "name": "benchmark",
-        "seeds": 50,
-        "chunk_episodes": 1000,
-        "scenarios": [
-            {"name": "ccrm", "template": "ccrm",
-             "parameters": {"ego_speed_kph": {"start": 35, "stop": 80, "step": 5},
-                            "target_speed_kph": {"start": 5, "stop": 50, "step": 5}}},
-            {"name": "cut_in", "template": "cut_in",
-             "parameters": {"ego_speed_kph": {"start": 50, "stop": 140, "step": 10},
-                            "cut_in_headway_s": {"start": 0.3, "stop": 1.2, "step": 0.1}}},
-        ],
-    },
-}  # fmt: skip
+def check_size(count: int) -> None:
+    if count > MAX_EPISODES:
+        raise _bad("scenarios", f"{count} episodes; at most {MAX_EPISODES}")
 
 
-def builtin(name: str) -> Suite:
+def builtin_file(name: str) -> Path:
     if name not in BUILTIN:
         raise InvalidArgument(
             f"no built-in suite {name!r}",
             [FieldViolation("suite", f"allowed: {', '.join(BUILTIN)}, or a YAML suite")],
         )
-    return from_mapping(dict(BUILTIN[name]))
+    return SUITE_FOLDER / f"{name}.suite.yaml"
 
 
 def suite_document(suite: Suite) -> dict[str, Any]:
-    """The mapping ``from_mapping`` reads back into *suite* (stored with a run)."""
+    """The mapping ``from_mapping`` reads back into *suite* (stored with a run; files are
+    absolute, library scenarios pinned to a version)."""
+    scenarios = []
+    for s in suite.scenarios:
+        item: dict[str, Any] = {"name": s.name}
+        if s.file:
+            item["file"] = s.file
+        else:
+            item["library"], item["version"] = s.library, s.version
+        if s.ego:
+            item["ego"] = s.ego
+        item["parameters"] = {n: list(v) for n, v in s.parameters}
+        if s.jitter:
+            item["jitter"] = dict(s.jitter)
+        if s.goal_m:
+            item["goal_m"] = s.goal_m
+        if s.speed_limit_kph:
+            item["speed_limit_kph"] = s.speed_limit_kph
+        scenarios.append(item)
     return {
-        "name": suite.name,
-        "seeds": list(suite.seeds),
-        "duration_s": suite.duration_s,
-        "physics_hz": suite.physics_hz,
-        "policy_hz": suite.policy_hz,
-        "chunk_episodes": suite.chunk_episodes,
-        "pass_rate": suite.pass_rate,
-        "scenarios": [
-            {"name": s.name, "template": s.template,
-             "parameters": {n: list(v) for n, v in s.parameters}}
-            for s in suite.scenarios
-        ],
+        "name": suite.name, "seeds": list(suite.seeds), "duration_s": suite.duration_s,
+        "physics_hz": suite.physics_hz, "policy_hz": suite.policy_hz,
+        "chunk_episodes": suite.chunk_episodes, "pass_rate": suite.pass_rate,
+        "scenarios": scenarios,
     }  # fmt: skip
-
-
-def parameters_of(episode: Episode) -> Mapping[str, float]:
-    return dict(episode.parameters)

@@ -25,8 +25,9 @@ duration_s: 4
 chunk_episodes: 3
 seeds: 3
 scenarios:
-  - {name: ccrb, template: ccrb, parameters: {gap_m: [12, 40]}}
-  - {name: cut_in, template: cut_in, parameters: {brake_mps2: [0, 4]}}
+  - {name: ccrb, file: ncap_ccrb.xosc, parameters: {Gap: [12, 40]}, jitter: {Gap: 0.5}}
+  - {name: cut_in, file: cut_in.yaml, parameters: {EgoSpeed: [20], CutInHeadway: [0.4, 1.0]},
+     jitter: {EgoSpeed: 0.2}}
 """  # 12 episodes, 4 chunks
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

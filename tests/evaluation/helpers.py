@@ -15,11 +15,12 @@ chunk_episodes: 4
 seeds: 2
 scenarios:
   - name: ccrs
-    template: ccrs
-    parameters: {ego_speed_kph: [20, 40]}
+    file: ncap_ccrs.xosc
+    parameters: {EgoSpeed: [20, 40]}
+    jitter: {EgoSpeed: 0.5}
   - name: cut_in
-    template: cut_in
-    parameters: {ego_speed_kph: [50, 90], brake_mps2: [4]}
+    file: cut_in.yaml
+    parameters: {EgoSpeed: [14, 20], CutInHeadway: [0.4]}
 """
 
 

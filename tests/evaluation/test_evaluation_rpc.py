@@ -87,7 +87,7 @@ def test_quota_exhaustion_refuses_submit_with_details(stub, tokens: Tokens, app:
     assert failure.violations[0].subject == f"organisation:{acme}:cpu_hours"
     assert "CPU-hours" in failure.violations[0].description
     # the other organisation is unaffected
-    assert submit(stub, tokens.other_engineer, example_policy_bytes(), suite="name: q\nduration_s: 1\nscenarios: [{template: ccrs}]").id
+    assert submit(stub, tokens.other_engineer, example_policy_bytes(), suite="name: q\nduration_s: 1\nscenarios: [{file: ncap_ccrs.xosc}]").id
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -108,7 +108,7 @@ def test_contract_and_role_errors_before_anything_is_queued(stub, tokens: Tokens
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_queued_run_cancels_at_once(stub, tokens: Tokens, app: App) -> None:  # type: ignore[no-untyped-def]
-    big = "name: big\nduration_s: 20\nseeds: 40\nscenarios: [{template: ccrm}]"
+    big = "name: big\nduration_s: 20\nscenarios: [{file: ncap_ccrm_distribution.xosc}]"
     first = submit(stub, tokens.engineer, example_policy_bytes(), suite=big)
     second = submit(stub, tokens.engineer, example_policy_bytes(), suite=big)
     for run in (second, first):

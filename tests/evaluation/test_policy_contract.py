@@ -12,10 +12,9 @@ from onnx import TensorProto
 from simhub.cluster.example_policy import example_policy_bytes
 from simhub.cluster.onnx_policy import OnnxPolicy
 from simhub.errors import InvalidArgument
-from simhub.evaluation import suite as suites
 from simhub.evaluation.policy import ActionKind, TensorSpec, check_actions, check_spec
 from simhub.evaluation.rollout import run_chunk
-from simhub.evaluation.service import parse_suite
+from simhub.evaluation.service import parse_suite, prepare_suite
 from tests.evaluation.helpers import SMALL_SUITE, model_with, spec_ok
 
 
@@ -96,9 +95,8 @@ class NanForSome:
 
 
 def test_nan_actions_fail_only_their_episodes() -> None:
-    suite = parse_suite(SMALL_SUITE)
-    chunk = suites.chunks(suite)[0]
-    result = run_chunk(chunk, suite, NanForSome())
+    ready = prepare_suite(parse_suite(SMALL_SUITE), "org")
+    result = run_chunk(ready.chunks()[0], ready.suite, NanForSome(), ready.bundles)
     errors = [bool(e.error) for e in result.episodes]
     assert errors == [False, True, True, False]
     assert all("NaN" in e.failure and not e.passed and e.score == 0 for e in result.episodes[1:3])
@@ -106,6 +104,7 @@ def test_nan_actions_fail_only_their_episodes() -> None:
 
 
 def test_nan_model_fails_every_episode_with_a_reason() -> None:
-    suite = parse_suite(SMALL_SUITE)
-    result = run_chunk(suites.chunks(suite)[0], suite, OnnxPolicy(model_with(action_value=None)))
+    ready = prepare_suite(parse_suite(SMALL_SUITE), "org")
+    chunk = ready.chunks()[0]
+    result = run_chunk(chunk, ready.suite, OnnxPolicy(model_with(action_value=None)), ready.bundles)
     assert all(e.error.startswith("the model answered NaN") for e in result.episodes)
