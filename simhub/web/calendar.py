@@ -36,7 +36,7 @@ class Block:
 @dataclass(frozen=True)
 class Grid:
     days: tuple[date, ...]
-    lanes: tuple[tuple[str, str], ...]  # (lane id, label)
+    lanes: tuple[tuple[str, str, str], ...]  # (lane id, short label, label)
     first_hour: int
     last_hour: int  # exclusive
     blocks: tuple[Block, ...]
@@ -106,7 +106,8 @@ def layout(
     for step in schedule.changeovers:
         what = f"{step.kind.value} {names.get(step.cabin_id, step.cabin_id) or 'a cabin'}"
         title = f"Changeover {hm(step.start)}-{hm(step.end)}: {what}"
-        place(step.start, step.end, PLATFORM_LANE, kind="changeover", label=what, title=title)
+        label = step.kind.value
+        place(step.start, step.end, PLATFORM_LANE, kind="changeover", label=label, title=title)
     for entry in schedule.entries:
         lane = PLATFORM_LANE if entry.mode is BookingMode.MOTION else entry.cabin_id
         when = f"{hm(entry.start)}-{hm(entry.end)}"
@@ -115,7 +116,7 @@ def layout(
             place(entry.start, entry.end, lane, kind="busy", label="busy", title=f"Busy {when}")
             continue
         cabin = names.get(booking.cabin_id, booking.cabin_id)
-        label = f"{cabin} {when}"
+        label = when
         title = f"{cabin} ({booking.mode.value}) {when}, {booking.state.value}"
         if booking.purpose:
             title += f": {booking.purpose}"
@@ -129,5 +130,14 @@ def layout(
             href=f"/bookings/{booking.id}",
             state=booking.state.value,
         )
-    lanes = ((PLATFORM_LANE, "Platform"), *((c.id, f"{c.name} bay") for c in cabins))
+    lanes = (
+        (PLATFORM_LANE, "MP", "Motion platform"),
+        *((c.id, short_name(c.name), f"{c.name} bay") for c in cabins),
+    )
     return Grid(day_list, lanes, first_hour, last_hour, tuple(blocks))
+
+
+def short_name(name: str) -> str:
+    """Initials of a cabin's name for the narrow lanes of the week view ("Fire engine" -> FE)."""
+    words = [w for w in name.replace("-", " ").split() if w[:1].isalpha() and w[0] != "("]
+    return "".join(w[0].upper() for w in words[:2]) or name[:2]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from simhub import __version__
 from simhub.app import App
 from simhub.errors import SimhubError
-from simhub.web import api, booking_api, booking_pages, pages
+from simhub.web import api, booking_api, booking_pages, pages, scenario_api, scenario_pages
 from simhub.web.deps import SignInRequired
 from simhub.web.errors import problem_response
 
@@ -23,6 +24,8 @@ ROUTERS = (
     booking_api.router,
     pages.router,
     booking_pages.router,
+    scenario_api.router,
+    scenario_pages.router,
 )
 
 
@@ -36,6 +39,7 @@ def create_web_app(application: App) -> FastAPI:
     )
     web.state.simhub = application
     web.state.time_zone = ZoneInfo(application.facility.time_zone)
+    web.state.replays = OrderedDict()  # scenario replays, see scenario_api.replay
     web.add_exception_handler(SimhubError, problem_response)
 
     async def to_signin(request: Request, exc: Exception) -> RedirectResponse:

@@ -6,56 +6,16 @@ is installed; CI installs Debian's chromium.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import Tokens
-from tests.web.conftest import RunningWeb
+from tests.web.conftest import ARTIFACTS, CHROMIUM, UNLABELLED, RunningWeb, sign_in
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)"
 )
-
-# Every visible form control must have a label the accessibility tree can use.
-UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
-  .map(el => el.outerHTML)"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-def sign_in(browser: Any, web: RunningWeb, token: str, width: int = 1280, height: int = 800) -> Any:
-    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
-    page.goto(f"{web.url}/")
-    assert page.url.endswith("/signin")
-    page.get_by_label("API token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{web.url}/")
-    return page
 
 
 def test_operator_mounts_a_cabin_engineer_sees_it(
