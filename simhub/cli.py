@@ -13,6 +13,7 @@ from rich.table import Table
 
 from simhub.cli_book import book_app
 from simhub.cli_eval import eval_app
+from simhub.cli_render import render
 from simhub.cli_scenario import scenario_app
 from simhub.cli_session import drive, session_app
 from simhub.errors import SimhubError
@@ -32,6 +33,7 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(facility_app, name="facility")
 app.add_typer(book_app, name="book")
 app.add_typer(eval_app, name="eval")
+scenario_app.command("render")(render)
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(session_app, name="session")
 app.command("drive")(drive)

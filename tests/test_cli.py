@@ -132,3 +132,31 @@ def test_malformed_cabin_file_fails_start_with_file_and_key(tmp_path: Path) -> N
     )
     assert result.returncode == 1
     assert "special.toml: vehicle.mass_kg" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_scenario_render_png_and_gif(tmp_path: Path) -> None:
+    import cv2
+
+    scenario = REPO / "scenarios" / "cut_in.yaml"
+    png = tmp_path / "cut_in.png"
+    made = simhub(tmp_path, "scenario", "render", str(scenario), "-o", str(png), "--at", "1")
+    assert made.returncode == 0, made.stderr
+    image = cv2.imread(str(png))
+    assert image is not None and image.shape[0] > 100 and image.shape[1] > 100
+    gif = tmp_path / "cut_in.gif"
+    video = simhub(
+        tmp_path,
+        "scenario",
+        "render",
+        str(scenario),
+        "-o",
+        str(gif),
+        "--duration",
+        "2",
+        "--fps",
+        "5",
+    )
+    assert video.returncode == 0, video.stderr
+    assert "(11 frames)" in video.stderr  # t = 0, 0.2, ..., 2.0 s
+    bad = simhub(tmp_path, "scenario", "render", str(scenario), "-o", str(tmp_path / "x.doc"))
+    assert bad.returncode == 1 and "allowed" in bad.stderr and "Traceback" not in bad.stderr
