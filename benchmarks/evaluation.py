@@ -100,14 +100,24 @@ def main() -> None:
     print(f"{'executor':32} {'episodes':>9} {'seconds':>9} {'episodes/s':>11}")
     for name, n, seconds, rate in rows:
         print(f"{name:32} {n:9d} {seconds:9.2f} {rate:11.2f}")
-    print(f"cores: {os.cpu_count()}; load average: {os.getloadavg()[0]:.1f}; episode: "
-          f"{ready.suite.duration_s:g} s, physics {ready.suite.physics_hz} Hz, policy "
-          f"{ready.suite.policy_hz} Hz; chunks of {ready.suite.chunk_episodes}")  # fmt: skip
-    print(json.dumps({
-        "benchmark": "evaluation", "episodes": len(episodes), "local_s": round(local_s, 2),
-        "ray_s": round(ray_s, 2), "naive_episodes_per_s": round(naive_rate, 3),
-        "ours_episodes_per_s": round(ours, 2), "speedup": round(ours / naive_rate, 1),
-    }))  # fmt: skip
+    print(
+        f"cores: {os.cpu_count()}; load average: {os.getloadavg()[0]:.1f}; episode: "
+        f"{ready.suite.duration_s:g} s, physics {ready.suite.physics_hz} Hz, policy "
+        f"{ready.suite.policy_hz} Hz; chunks of {ready.suite.chunk_episodes}"
+    )
+    print(
+        json.dumps(
+            {
+                "benchmark": "evaluation",
+                "episodes": len(episodes),
+                "local_s": round(local_s, 2),
+                "ray_s": round(ray_s, 2),
+                "naive_episodes_per_s": round(naive_rate, 3),
+                "ours_episodes_per_s": round(ours, 2),
+                "speedup": round(ours / naive_rate, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -10,13 +10,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-eval_app = typer.Typer(help="Evaluate AI driving models (ONNX) on scenario suites.",
-                       no_args_is_help=True)  # fmt: skip
+eval_app = typer.Typer(
+    help="Evaluate AI driving models (ONNX) on scenario suites.", no_args_is_help=True
+)
 console = Console()
 err_console = Console(stderr=True)
 
 Address = Annotated[str, typer.Option(help="server host:port")]
-Token = Annotated[str | None, typer.Option(envvar="SIMHUB_TOKEN", help="API token (or $SIMHUB_TOKEN)")]
+Token = Annotated[
+    str | None, typer.Option(envvar="SIMHUB_TOKEN", help="API token (or $SIMHUB_TOKEN)")
+]
 
 
 def _client(address: str, token: str | None):  # type: ignore[no-untyped-def]
@@ -43,21 +46,35 @@ def _show(run) -> None:  # type: ignore[no-untyped-def]
     console.print(
         f"run [bold]{run.id}[/]: {run.state}, {run.episodes_done}/{run.episodes_total} episodes "
         f"({run.episodes_failed} failed)"
-        + (f", charged {run.cpu_hours:.4f} CPU-h {run.gpu_hours:.4f} GPU-h" if run.suite_name else "")
+        + (
+            f", charged {run.cpu_hours:.4f} CPU-h {run.gpu_hours:.4f} GPU-h"
+            if run.suite_name
+            else ""
+        )
         + (f"\n[red]{escape(run.error)}[/]" if run.error else "")
     )
 
 
 def _follow(client, run_id: str) -> None:  # type: ignore[no-untyped-def]
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[failed]} failed"), TimeRemainingColumn())  # fmt: skip
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed"),
+        TimeRemainingColumn(),
+    )
     last = None
     with Progress(*columns, console=console) as progress:
         task = progress.add_task(run_id, total=None, failed=0)
         for update in client.watch(run_id):
             last = update
-            progress.update(task, total=update.episodes_total, completed=update.episodes_done,
-                            failed=update.episodes_failed, description=f"{run_id} {update.state}")  # fmt: skip
+            progress.update(
+                task,
+                total=update.episodes_total,
+                completed=update.episodes_done,
+                failed=update.episodes_failed,
+                description=f"{run_id} {update.state}",
+            )
     if last is not None:
         _show(last)
         if last.state != "succeeded":
@@ -67,7 +84,9 @@ def _follow(client, run_id: str) -> None:  # type: ignore[no-untyped-def]
 @eval_app.command("submit")
 def submit(
     model: Annotated[Path, typer.Argument(help="the ONNX model", exists=True, dir_okay=False)],
-    suite: Annotated[str, typer.Option(help="built-in suite (ncap, benchmark) or a YAML file")] = "ncap",
+    suite: Annotated[
+        str, typer.Option(help="built-in suite (ncap, benchmark) or a YAML file")
+    ] = "ncap",
     executor: Annotated[str, typer.Option(help="local or ray")] = "local",
     num_cpus: Annotated[float, typer.Option(help="CPU cores per chunk task")] = 1.0,
     num_gpus: Annotated[float, typer.Option(help="GPUs per chunk task")] = 0.0,
@@ -79,7 +98,9 @@ def submit(
     suite_text = Path(suite).read_text() if Path(suite).is_file() else suite
     client = _client(address, token)
     try:
-        run = client.submit(model.read_bytes(), suite_text, executor, num_cpus, num_gpus, model.name)
+        run = client.submit(
+            model.read_bytes(), suite_text, executor, num_cpus, num_gpus, model.name
+        )
         console.print(f"queued run [bold]{run.id}[/] ({run.episodes_total} episodes)")
         if wait:
             _follow(client, run.id)
@@ -89,9 +110,11 @@ def submit(
 
 @eval_app.command("status")
 def status(
-    run_id: str, follow: Annotated[bool, typer.Option(help="follow until it ends")] = False,
-    address: Address = "127.0.0.1:50051", token: Token = None,
-) -> None:  # fmt: skip
+    run_id: str,
+    follow: Annotated[bool, typer.Option(help="follow until it ends")] = False,
+    address: Address = "127.0.0.1:50051",
+    token: Token = None,
+) -> None:
     """A run's state and progress."""
     client = _client(address, token)
     try:
@@ -114,7 +137,9 @@ def cancel(run_id: str, address: Address = "127.0.0.1:50051", token: Token = Non
 def report(
     run_id: str,
     output: Annotated[Path, typer.Option("-o", "--output", help="HTML file")] = Path("report.html"),
-    csv: Annotated[Path | None, typer.Option(help="CSV of episode metrics (default: beside)")] = None,
+    csv: Annotated[
+        Path | None, typer.Option(help="CSV of episode metrics (default: beside)")
+    ] = None,
     address: Address = "127.0.0.1:50051",
     token: Token = None,
 ) -> None:

@@ -45,7 +45,9 @@ class LocalExecutor:
     ) -> None:
         use_gpu = job.resources.num_gpus > 0
         if use_gpu and "CUDAExecutionProvider" not in providers(True):
-            raise gpu_unavailable("this machine (onnxruntime has no CUDA provider)", job.resources.num_gpus)
+            raise gpu_unavailable(
+                "this machine (onnxruntime has no CUDA provider)", job.resources.num_gpus
+            )
         OnnxPolicy(job.model)  # the contract, checked once here before any chunk is sent out
         if not chunks:
             return
@@ -55,7 +57,9 @@ class LocalExecutor:
             mp_context=multiprocessing.get_context("spawn"),
         )
         pending: set[Future[ChunkResult]] = {
-            self._pool.submit(evaluate_chunk, job.model, job.suite, chunk, use_gpu, job.bundles, per_task)
+            self._pool.submit(
+                evaluate_chunk, job.model, job.suite, chunk, use_gpu, job.bundles, per_task
+            )
             for chunk in chunks
         }
         while pending:

@@ -7,13 +7,18 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-import onnxruntime as ort
+import onnxruntime as ort  # type: ignore[import-untyped]
 
 from simhub.errors import FieldViolation, InvalidArgument
 from simhub.evaluation.policy import OUTPUT, Observations, PolicySpec, TensorSpec, check_spec
 
-_DTYPES = {"tensor(float)": "float32", "tensor(double)": "float64", "tensor(float16)": "float16",
-           "tensor(int64)": "int64", "tensor(int32)": "int32"}  # fmt: skip
+_DTYPES = {
+    "tensor(float)": "float32",
+    "tensor(double)": "float64",
+    "tensor(float16)": "float16",
+    "tensor(int64)": "int64",
+    "tensor(int32)": "int32",
+}
 
 
 def providers(use_gpu: bool) -> list[str]:

@@ -14,6 +14,7 @@ this virtual environment has it).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -44,8 +45,13 @@ def connect(address: str | None = None) -> str:
     with _connect_lock:
         if not ray.is_initialized():
             try:
-                ray.init(address=target, namespace="simhub", log_to_driver=False,
-                         logging_level="WARNING", configure_logging=False)  # fmt: skip
+                ray.init(
+                    address=target,
+                    namespace="simhub",
+                    log_to_driver=False,
+                    logging_level=logging.WARNING,
+                    configure_logging=False,
+                )
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise FailedPrecondition(
                     f"cannot reach the Ray cluster at {target!r} ({exc}); start one with "
@@ -55,8 +61,9 @@ def connect(address: str | None = None) -> str:
     return target
 
 
-def _evaluate(model: bytes, suite: Any, chunk: Chunk, use_gpu: bool, bundles: Any,
-              threads: int) -> ChunkResult:  # fmt: skip
+def _evaluate(
+    model: bytes, suite: Any, chunk: Chunk, use_gpu: bool, bundles: Any, threads: int
+) -> ChunkResult:
     return evaluate_chunk(model, suite, chunk, use_gpu, bundles, threads)
 
 
@@ -68,8 +75,9 @@ def _fits(node_resources: dict[str, float], cpus: float, gpus: float) -> bool:
 
 
 class RayExecutor:
-    def __init__(self, address: str | None = None,
-                 resource_timeout_s: float = DEFAULT_RESOURCE_TIMEOUT_S) -> None:  # fmt: skip
+    def __init__(
+        self, address: str | None = None, resource_timeout_s: float = DEFAULT_RESOURCE_TIMEOUT_S
+    ) -> None:
         self._address = address
         self._timeout_s = resource_timeout_s
 
@@ -120,16 +128,17 @@ class RayExecutor:
             raise FailedPrecondition(f"chunk {index} failed on the Ray cluster: {exc}") from exc
         except (WorkerCrashedError, TaskCancelledError, GetTimeoutError) as exc:
             raise FailedPrecondition(
-                f"chunk {index}: its Ray worker died {MAX_RETRIES + 1} times ({type(exc).__name__}); "
+                f"chunk {index}: its Ray worker died {MAX_RETRIES + 1} times "
+                f"({type(exc).__name__}); "
                 "the run keeps the chunks that finished and can be resubmitted",
                 [PreconditionViolation("RAY", f"chunk:{index}", "worker lost")],
             ) from exc
 
     def _check_feasible(self, address: str, cpus: float, gpus: float) -> None:
-        nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+        nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]  # type: ignore[no-untyped-call]
         if any(_fits(n, cpus, gpus) for n in nodes):
             return  # it fits somewhere: the cluster is busy, keep waiting
-        total = ray.cluster_resources()
+        total = ray.cluster_resources()  # type: ignore[no-untyped-call]
         have = ", ".join(f"{k}={total.get(k, 0.0):g}" for k in ("CPU", "GPU"))
         raise FailedPrecondition(
             f"no node of the Ray cluster at {address} offers num_cpus={cpus:g}, num_gpus={gpus:g} "
@@ -137,7 +146,8 @@ class RayExecutor:
             + ("Submit with num_gpus=0 or to a cluster with GPUs." if gpus else ""),
             [
                 PreconditionViolation(
-                    "RESOURCES", "num_gpus" if gpus and not total.get("GPU") else "num_cpus",
+                    "RESOURCES",
+                    "num_gpus" if gpus and not total.get("GPU") else "num_cpus",
                     f"asked num_cpus={cpus:g}, num_gpus={gpus:g}; cluster has {have}",
                 )
             ],

@@ -12,9 +12,11 @@ from simhub.evaluation.model import ExecutorKind
 from simhub.evaluation.policy import PolicySpec
 from simhub.evaluation.ports import Executor
 from simhub.evaluation.service import EvaluationService
+from simhub.evaluation.sources import library_fetcher
 from simhub.identity.tokens import new_id
 from simhub.storage.db import Database
 from simhub.storage.evaluation_repo import SqlEvaluationStore
+from simhub.storage.scenario_repo import SqlScenarioStore
 
 
 def inspect_model(model: bytes) -> PolicySpec:
@@ -35,4 +37,11 @@ def evaluation_service(db: Database, clock: Callable[[], datetime]) -> Evaluatio
     executors: dict[ExecutorKind, Callable[[], Executor]] = {ExecutorKind.LOCAL: LocalExecutor}
     if ray_available():
         executors[ExecutorKind.RAY] = _ray_executor
-    return EvaluationService(SqlEvaluationStore(db), inspect_model, clock, executors, new_id)
+    return EvaluationService(
+        SqlEvaluationStore(db),
+        inspect_model,
+        clock,
+        executors,
+        new_id,
+        fetch_scenario=library_fetcher(SqlScenarioStore(db)),
+    )

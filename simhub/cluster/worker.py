@@ -32,13 +32,19 @@ def policy_for(model: bytes, use_gpu: bool) -> OnnxPolicy:
     return _policies[key]
 
 
-def evaluate_chunk(model: bytes, suite: Suite, chunk: Chunk, use_gpu: bool,
-                   bundles: Mapping[str, Bundle], threads: int = 1) -> ChunkResult:
+def evaluate_chunk(
+    model: bytes,
+    suite: Suite,
+    chunk: Chunk,
+    use_gpu: bool,
+    bundles: Mapping[str, Bundle],
+    threads: int = 1,
+) -> ChunkResult:
     """Roll out *chunk* with at most *threads* numba threads (the cores the task asked for;
     more would oversubscribe the pool's other workers); the result carries the wall time
     charged and the worker's name."""
     started = time.perf_counter()
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    numba.set_num_threads(max(1, min(threads, int(getattr(numba.config, "NUMBA_NUM_THREADS", 1)))))
     trace = os.environ.get(TEST_TRACE_ENV)
     if trace:
         (Path(trace) / f"chunk{chunk.index}-pid{os.getpid()}").touch()

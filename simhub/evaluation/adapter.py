@@ -36,16 +36,25 @@ from simhub.facility.model import VehicleModel, VehicleParams
 EGO_VEHICLE = VehicleParams(
     model=VehicleModel("ks"),
     parameter_source="CommonRoad parameter set 2 (BMW 320i)",
-    length_m=4.508, width_m=1.61, mass_kg=1093.2952334674046,
-    yaw_inertia_kg_m2=1791.5995300122856, cog_to_front_axle_m=1.1561957064,
-    cog_to_rear_axle_m=1.4227170936, cog_height_m=0.61373004,
-    steering_angle_min_rad=-1.066, steering_angle_max_rad=1.066,
-    steering_rate_min_rad_s=-0.4, steering_rate_max_rad_s=0.4,
-    speed_min_m_s=-13.9, speed_max_m_s=50.8, switching_speed_m_s=7.319,
-    acceleration_max_m_s2=11.5, friction_coefficient=1.0489,
+    length_m=4.508,
+    width_m=1.61,
+    mass_kg=1093.2952334674046,
+    yaw_inertia_kg_m2=1791.5995300122856,
+    cog_to_front_axle_m=1.1561957064,
+    cog_to_rear_axle_m=1.4227170936,
+    cog_height_m=0.61373004,
+    steering_angle_min_rad=-1.066,
+    steering_angle_max_rad=1.066,
+    steering_rate_min_rad_s=-0.4,
+    steering_rate_max_rad_s=0.4,
+    speed_min_m_s=-13.9,
+    speed_max_m_s=50.8,
+    switching_speed_m_s=7.319,
+    acceleration_max_m_s2=11.5,
+    friction_coefficient=1.0489,
     cornering_stiffness_front_per_rad=20.898083706740398,
     cornering_stiffness_rear_per_rad=20.898083706740398,
-)  # fmt: skip
+)
 STEER_TIME_CONSTANT_S = 0.1  # steering-angle actions are tracked with this lag (rate-limited)
 MAX_ACCELERATION_M_S2 = 11.5  # actions are clipped to +- this before the dynamics' own limits
 
@@ -75,11 +84,38 @@ class PolicyController:
         """The contract's observations of every episode now (``simhub.evaluation.policy``)."""
         w, network = self.batch.world, self.batch.network
         assert network is not None
-        ob.observe(network.arrays, self.batch.ego, w.x, w.y, w.heading, w.speed, w.acceleration,
-                   w.length, w.width, w.center_x, w.center_y, w.present, w.road, w.lane, w.s,
-                   w.t, w.direction, self.steering, self.limit, self.action, self._ego,
-                   self._lane, self._actors, self._prev)  # fmt: skip
-        return {"ego": self._ego, "lane": self._lane, "actors": self._actors, "prev_action": self._prev}
+        ob.observe(
+            network.arrays,
+            self.batch.ego,
+            w.x,
+            w.y,
+            w.heading,
+            w.speed,
+            w.acceleration,
+            w.length,
+            w.width,
+            w.center_x,
+            w.center_y,
+            w.present,
+            w.road,
+            w.lane,
+            w.s,
+            w.t,
+            w.direction,
+            self.steering,
+            self.limit,
+            self.action,
+            self._ego,
+            self._lane,
+            self._actors,
+            self._prev,
+        )
+        return {
+            "ego": self._ego,
+            "lane": self._lane,
+            "actors": self._actors,
+            "prev_action": self._prev,
+        }
 
     def decide(self) -> tuple[npt.NDArray[np.bool_], F64]:
         """Ask the policy once for every episode; returns the episodes whose answer was NaN or
@@ -88,7 +124,11 @@ class PolicyController:
         bad = check_actions(answer, self.batch.world.episodes)
         action = np.nan_to_num(answer.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
         action[:, 0] = np.clip(action[:, 0], -MAX_ACCELERATION_M_S2, MAX_ACCELERATION_M_S2)
-        jerk = np.abs(action[:, 0] - self.action[:, 0]) / self.period_s if self._calls else np.zeros(len(bad))
+        jerk = (
+            np.abs(action[:, 0] - self.action[:, 0]) / self.period_s
+            if self._calls
+            else np.zeros(len(bad))
+        )
         self.action = action
         self._calls += 1
         self._decided_at = self.batch.world.time
@@ -113,7 +153,8 @@ class PolicyController:
         rate = np.clip(rate, params.steering_rate_min_rad_s, params.steering_rate_max_rad_s)
         # as simhub.dynamics.constraints: no rate that pushes past the angle limits
         stuck = ((self.steering <= params.steering_angle_min_rad) & (rate <= 0)) | (
-            (self.steering >= params.steering_angle_max_rad) & (rate >= 0))  # fmt: skip
+            (self.steering >= params.steering_angle_max_rad) & (rate >= 0)
+        )
         rate[stuck | ~active] = 0.0
         acceleration[~active] = 0.0
         self.steering = self.steering + rate * dt

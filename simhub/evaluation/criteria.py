@@ -32,11 +32,22 @@ HARSH_DECELERATION_M_S2 = 6.0
 HARSH_JERK_M_S3 = 15.0
 
 METRIC_NAMES = (
-    "collision", "collision_relative_speed_m_s", "collision_time_s", "off_road",
-    "lane_departure", "min_ttc_s", "min_time_headway_s", "max_deceleration_m_s2",
-    "max_jerk_m_s3", "speeding_s", "red_light_violations", "time_to_goal_s",
-    "route_completion", "distance_m", "max_speed_m_s",
-)  # fmt: skip
+    "collision",
+    "collision_relative_speed_m_s",
+    "collision_time_s",
+    "off_road",
+    "lane_departure",
+    "min_ttc_s",
+    "min_time_headway_s",
+    "max_deceleration_m_s2",
+    "max_jerk_m_s3",
+    "speeding_s",
+    "red_light_violations",
+    "time_to_goal_s",
+    "route_completion",
+    "distance_m",
+    "max_speed_m_s",
+)
 
 
 @dataclass(frozen=True)

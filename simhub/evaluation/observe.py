@@ -43,11 +43,31 @@ def _lane_centre_t(arrays: RoadArrays, road: int, lane: int, s: float) -> float:
 
 @njit(cache=True)
 def observe(
-    arrays: RoadArrays, k: int, x: F64, y: F64, heading: F64, speed: F64, acceleration: F64,
-    length: F64, width: F64, center_x: F64, center_y: F64, present: B, road: I64, lane: I64,
-    s: F64, t: F64, direction: F64, steering: F64, limit: F64, prev_action: F64,
-    out_ego: F32, out_lane: F32, out_actors: F32, out_prev: F32,
-) -> None:  # fmt: skip
+    arrays: RoadArrays,
+    k: int,
+    x: F64,
+    y: F64,
+    heading: F64,
+    speed: F64,
+    acceleration: F64,
+    length: F64,
+    width: F64,
+    center_x: F64,
+    center_y: F64,
+    present: B,
+    road: I64,
+    lane: I64,
+    s: F64,
+    t: F64,
+    direction: F64,
+    steering: F64,
+    limit: F64,
+    prev_action: F64,
+    out_ego: F32,
+    out_lane: F32,
+    out_actors: F32,
+    out_prev: F32,
+) -> None:
     """Fill the contract's ``ego (E, 8)``, ``lane (E, 16, 2)``, ``actors (E, 8, 7)`` and
     ``prev_action (E, 2)`` (``simhub.evaluation.policy``); the ego frame's origin is the centre
     of the ego's box, x along its heading."""
@@ -114,11 +134,31 @@ def observe(
 
 @njit(cache=True)
 def measure(
-    arrays: RoadArrays, k: int, x: F64, y: F64, heading: F64, speed: F64, acceleration: F64,
-    length: F64, width: F64, center_x: F64, center_y: F64, present: B, road: I64, lane: I64,
-    s: F64, t: F64, on_road: B, odometer: F64, limit: F64, goal: F64, active: B, time: float,
-    dt: float, metrics: F64,
-) -> None:  # fmt: skip
+    arrays: RoadArrays,
+    k: int,
+    x: F64,
+    y: F64,
+    heading: F64,
+    speed: F64,
+    acceleration: F64,
+    length: F64,
+    width: F64,
+    center_x: F64,
+    center_y: F64,
+    present: B,
+    road: I64,
+    lane: I64,
+    s: F64,
+    t: F64,
+    on_road: B,
+    odometer: F64,
+    limit: F64,
+    goal: F64,
+    active: B,
+    time: float,
+    dt: float,
+    metrics: F64,
+) -> None:
     """Update the per-step metrics ``(E, N_STEP_METRICS)`` of the ``active`` episodes after one
     engine step: off-road and lane departure (any part of the ego's box outside the road /
     outside the lane holding its centre), min time headway to the entity ahead in its path,

@@ -140,8 +140,7 @@ def check_spec(spec: PolicySpec) -> ActionKind:
         kind = ActionKind.ACCELERATION_STEERING
     if bad:
         raise InvalidArgument(
-            "the model does not follow the simhub policy contract v1 "
-            "(docs/policy-contract.md)",
+            "the model does not follow the simhub policy contract v1 (docs/policy-contract.md)",
             bad,
         )
     return kind
@@ -164,7 +163,8 @@ def _check_tensor(field: str, tensor: TensorSpec, shape: tuple[int, ...]) -> lis
     elif tensor.shape[0] is not None:
         bad.append(
             FieldViolation(
-                f"{field}.shape", f"the batch dimension is fixed to {tensor.shape[0]}; make it dynamic"
+                f"{field}.shape",
+                f"the batch dimension is fixed to {tensor.shape[0]}; make it dynamic",
             )
         )
     return bad
@@ -185,13 +185,18 @@ def check_actions(actions: object, batch: int) -> npt.NDArray[np.bool_]:
             [
                 FieldViolation(
                     f"model.outputs.{OUTPUT}.shape",
-                    f"found {actions.shape} for {batch} episodes; expected ({batch}, {ACTION_SIZE})",
+                    f"found {actions.shape} for {batch} episodes; "
+                    f"expected ({batch}, {ACTION_SIZE})",
                 )
             ],
         )
     if actions.dtype != np.float32:
         raise InvalidArgument(
             "the model answered actions of the wrong dtype",
-            [FieldViolation(f"model.outputs.{OUTPUT}.dtype", f"found {actions.dtype}; expected float32")],
+            [
+                FieldViolation(
+                    f"model.outputs.{OUTPUT}.dtype", f"found {actions.dtype}; expected float32"
+                )
+            ],
         )
     return np.asarray(~np.all(np.isfinite(actions), axis=1))

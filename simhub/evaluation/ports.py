@@ -76,11 +76,12 @@ class EvaluationRepository(Protocol):
 
     def done_chunks(self, run_id: str) -> set[int]: ...
 
-    def save_chunk(self, run_id: str, result: ChunkResult, cpu_s: float, gpu_s: float,
-                   at: datetime) -> bool:
+    def save_chunk(
+        self, run_id: str, result: ChunkResult, cpu_s: float, gpu_s: float, at: datetime
+    ) -> bool:
         """Store a chunk's episodes and charge its time, in one transaction; False (and
         nothing written) when that chunk was stored before."""
-        ...  # fmt: skip
+        ...
 
     def finish(self, run_id: str, state: RunState, error: str, at: datetime) -> None: ...
 
@@ -92,5 +93,6 @@ class EvaluationRepository(Protocol):
 
     def quota(self, organisation_id: str) -> Quota: ...
 
-    def set_quota(self, organisation_id: str, cpu_hours: float, gpu_hours: float,
-                  weight: float) -> Quota: ...  # fmt: skip
+    def set_quota(
+        self, organisation_id: str, cpu_hours: float, gpu_hours: float, weight: float
+    ) -> Quota: ...

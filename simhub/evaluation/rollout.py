@@ -14,7 +14,7 @@ episodes). Criteria come from the engine's metrics (collision, its time, min TTC
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,20 +59,27 @@ def _expression(text: str, scenario: Scenario, field: str) -> float:
     try:
         value = evaluate(body, lookup)
     except ExpressionError as exc:
-        raise InvalidArgument(f"suite: {field}: {exc}", [FieldViolation(f"suite.{field}", str(exc))]) from exc
+        raise InvalidArgument(
+            f"suite: {field}: {exc}", [FieldViolation(f"suite.{field}", str(exc))]
+        ) from exc
     if isinstance(value, str | bool):
-        raise InvalidArgument(f"suite: {field}: {text!r} is not a number",
-                              [FieldViolation(f"suite.{field}", "a number")])  # fmt: skip
+        raise InvalidArgument(
+            f"suite: {field}: {text!r} is not a number",
+            [FieldViolation(f"suite.{field}", "a number")],
+        )
     return float(value)
 
 
-def compile_chunk(chunk: Chunk, suite: Suite, bundles: Mapping[str, Bundle]) -> tuple[BatchWorld, SuiteScenario]:
+def compile_chunk(
+    chunk: Chunk, suite: Suite, bundles: Mapping[str, Bundle]
+) -> tuple[BatchWorld, SuiteScenario]:
     """The chunk's episodes as one engine batch (physics step ``1 / physics_hz`` s)."""
     entry = next(s for s in suite.scenarios if s.name == chunk.episodes[0].scenario)
     source = prepared(bundles[entry.source_key])
     scenarios = [source.scenario(e.assignments, entry.ego) for e in chunk.episodes]
-    batch = compile_batch(scenarios, 1.0 / suite.physics_hz, vehicle_params=EGO_VEHICLE,
-                          ego=_ego(scenarios[0], entry))  # fmt: skip
+    batch = compile_batch(
+        scenarios, 1.0 / suite.physics_hz, vehicle_params=EGO_VEHICLE, ego=_ego(scenarios[0], entry)
+    )
     return batch, entry
 
 
@@ -82,7 +89,9 @@ def _ego(scenario: Scenario, entry: SuiteScenario) -> str:
     return ego_name(scenario, entry.ego)
 
 
-def run_chunk(chunk: Chunk, suite: Suite, policy: Policy, bundles: Mapping[str, Bundle]) -> ChunkResult:
+def run_chunk(
+    chunk: Chunk, suite: Suite, policy: Policy, bundles: Mapping[str, Bundle]
+) -> ChunkResult:
     """Roll out every episode of *chunk* with *policy* in closed loop; results in episode order.
 
     Raises ``InvalidArgument`` when the policy breaks the contract for the whole batch (spec,
@@ -91,7 +100,9 @@ def run_chunk(chunk: Chunk, suite: Suite, policy: Policy, bundles: Mapping[str, 
     """
     kind = check_spec(policy.spec)
     batch, entry = compile_chunk(chunk, suite, bundles)
-    return Rollout(batch, entry, suite, chunk).run(PolicyController(batch, policy, kind, suite.policy_hz))
+    return Rollout(batch, entry, suite, chunk).run(
+        PolicyController(batch, policy, kind, suite.policy_hz)
+    )
 
 
 class Rollout:
@@ -102,13 +113,16 @@ class Rollout:
         n = batch.world.episodes
         self.k = batch.ego
         if not batch.external or self.k not in batch.external:
-            raise InvalidArgument(f"{entry.name}: the ego is not driven by the policy's "
-                                  "external controller")  # fmt: skip
+            raise InvalidArgument(
+                f"{entry.name}: the ego is not driven by the policy's external controller"
+            )
         self.limit = np.zeros(n)
         self.goal = np.full(n, np.inf)
         scenarios = batch.scenarios
         if entry.goal_m:
-            self.goal = np.array([_expression(entry.goal_m, s, f"{entry.name}.goal_m") for s in scenarios])
+            self.goal = np.array(
+                [_expression(entry.goal_m, s, f"{entry.name}.goal_m") for s in scenarios]
+            )
         self.metrics = np.zeros((n, ob.N_STEP_METRICS))
         self.metrics[:, ob.S_MIN_THW] = np.inf
         self.metrics[:, ob.S_TIME_TO_GOAL] = np.nan
@@ -120,16 +134,23 @@ class Rollout:
         self.failed: dict[int, str] = {}
         self._limit_text = entry.speed_limit_kph
 
-    def run(self, controller: PolicyController) -> ChunkResult:
+    def run(
+        self, controller: PolicyController, observer: Callable[[BatchWorld], None] | None = None
+    ) -> ChunkResult:
+        """Step the whole episode; ``observer`` (if any) sees the batch once per policy period
+        (a clip recorder)."""
         batch, w, suite = self.batch, self.batch.world, self.suite
         dt = batch.dt
         batch.step(controller.hold())  # the Init actions place the entities
         if not (w.mode[:, self.k] == MODE_DYNAMICS).all():
-            raise InvalidArgument(f"{self.chunk.episodes[0].scenario}: the scenario switches the "
-                                  "ego's controller off at the start; the policy cannot drive it")  # fmt: skip
+            raise InvalidArgument(
+                f"{self.chunk.episodes[0].scenario}: the scenario switches the "
+                "ego's controller off at the start; the policy cannot drive it"
+            )
         if self._limit_text:
-            self.limit[:] = [_expression(self._limit_text, s, "speed_limit_kph") * KPH
-                             for s in batch.scenarios]  # fmt: skip
+            self.limit[:] = [
+                _expression(self._limit_text, s, "speed_limit_kph") * KPH for s in batch.scenarios
+            ]
         else:
             self.limit[:] = w.speed[:, self.k]
         controller.limit = self.limit
@@ -137,21 +158,51 @@ class Rollout:
         substeps = suite.physics_hz // suite.policy_hz
         arrays = batch.network.arrays if batch.network is not None else None
         if arrays is None:
-            raise InvalidArgument(f"{self.chunk.episodes[0].scenario}: evaluation needs a road network")
+            raise InvalidArgument(
+                f"{self.chunk.episodes[0].scenario}: evaluation needs a road network"
+            )
         for i in range(1, steps):
             if (i - 1) % substeps == 0:
+                if observer is not None:
+                    observer(batch)
                 bad, jerk = controller.decide()
                 for e in np.flatnonzero(bad & self.active):
-                    self.failed[int(e)] = f"the model answered NaN or infinite actions at t = {w.time:.2f} s"
+                    self.failed[int(e)] = (
+                        f"the model answered NaN or infinite actions at t = {w.time:.2f} s"
+                    )
                 self.active &= ~bad
-                self.max_jerk = np.where(self.active, np.maximum(self.max_jerk, jerk), self.max_jerk)
+                self.max_jerk = np.where(
+                    self.active, np.maximum(self.max_jerk, jerk), self.max_jerk
+                )
                 if not self.active.any():
                     break
             batch.step(controller.controls(self.active))
-            ob.measure(arrays, self.k, w.x, w.y, w.heading, w.speed, w.acceleration, w.length,
-                       w.width, w.center_x, w.center_y, w.present, w.road, w.lane, w.s, w.t,
-                       w.on_road, w.odometer, self.limit, self.goal, self.active, w.time, dt,
-                       self.metrics)  # fmt: skip
+            ob.measure(
+                arrays,
+                self.k,
+                w.x,
+                w.y,
+                w.heading,
+                w.speed,
+                w.acceleration,
+                w.length,
+                w.width,
+                w.center_x,
+                w.center_y,
+                w.present,
+                w.road,
+                w.lane,
+                w.s,
+                w.t,
+                w.on_road,
+                w.odometer,
+                self.limit,
+                self.goal,
+                self.active,
+                w.time,
+                dt,
+                self.metrics,
+            )
             self._collisions()
         return ChunkResult(self.chunk.index, tuple(self._results()))
 
@@ -165,8 +216,12 @@ class Rollout:
             j = int(np.flatnonzero(w.colliding[e, k])[0]) if w.colliding[e, k].any() else -1
             self.partner[e] = j
             if j >= 0:
-                vx = w.speed[e, k] * math.cos(w.heading[e, k]) - w.speed[e, j] * math.cos(w.heading[e, j])
-                vy = w.speed[e, k] * math.sin(w.heading[e, k]) - w.speed[e, j] * math.sin(w.heading[e, j])
+                vx = w.speed[e, k] * math.cos(w.heading[e, k]) - w.speed[e, j] * math.cos(
+                    w.heading[e, j]
+                )
+                vy = w.speed[e, k] * math.sin(w.heading[e, k]) - w.speed[e, j] * math.sin(
+                    w.heading[e, j]
+                )
                 self.relative_speed[e] = math.hypot(vx, vy)
         self.active &= ~new
 
@@ -177,7 +232,9 @@ class Rollout:
             step = self.metrics[e]
             travelled = float(w.odometer[e, self.k])
             goal = float(self.goal[e])
-            completion = 1.0 if not math.isfinite(goal) else min(1.0, max(0.0, travelled / max(goal, 1e-9)))
+            completion = (
+                1.0 if not math.isfinite(goal) else min(1.0, max(0.0, travelled / max(goal, 1e-9)))
+            )
             collided = bool(m.collided[e])
             metrics = {
                 "collision": float(collided),
@@ -197,7 +254,12 @@ class Rollout:
                 "max_speed_m_s": float(step[ob.S_MAX_SPEED]),
             }
             partner = int(self.partner[e])
-            out.append(judge(episode, metrics, names[partner].name if partner >= 0 else "",
-                             self.failed.get(e, "")))  # fmt: skip
+            out.append(
+                judge(
+                    episode,
+                    metrics,
+                    names[partner].name if partner >= 0 else "",
+                    self.failed.get(e, ""),
+                )
+            )
         return out
-

@@ -14,7 +14,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,8 +30,8 @@ from simhub.evaluation.policy import check_spec
 from simhub.evaluation.ports import EvaluationRepository, Executor, InspectModel, Job
 from simhub.evaluation.rollout import ChunkResult
 from simhub.evaluation.sources import FetchScenario, file_bundle, prepared
-from simhub.scenario.library import Bundle
 from simhub.identity.model import Principal, Role
+from simhub.scenario.library import Bundle
 
 log = logging.getLogger("simhub.evaluation")
 
@@ -68,8 +68,9 @@ class PreparedSuite:
         return suites.chunks(self.suite, self.episodes)
 
 
-def prepare_suite(suite: suites.Suite, organisation_id: str,
-                  fetch: FetchScenario | None = None) -> PreparedSuite:  # fmt: skip
+def prepare_suite(
+    suite: suites.Suite, organisation_id: str, fetch: FetchScenario | None = None
+) -> PreparedSuite:
     """Resolve *suite* for *organisation_id*: bundle each scenario's files (library scenarios
     pinned to a version, visible to that organisation only), expand it, and build the first
     episode of each scenario so that a wrong parameter or ego name is refused before any run."""
@@ -103,7 +104,7 @@ class Submission:
     model: bytes
     suite: str  # built-in name or YAML document
     executor: ExecutorKind = ExecutorKind.LOCAL
-    resources: Resources = Resources()
+    resources: Resources = field(default_factory=Resources)
 
 
 class EvaluationService:
@@ -131,7 +132,11 @@ class EvaluationService:
         if submission.executor not in self.executors:
             raise InvalidArgument(
                 f"executor {submission.executor.value!r} is not configured on this server",
-                [FieldViolation("executor", f"allowed: {', '.join(k.value for k in self.executors)}")],
+                [
+                    FieldViolation(
+                        "executor", f"allowed: {', '.join(k.value for k in self.executors)}"
+                    )
+                ],
             )
         _check_resources(submission.resources)
         if not submission.model:
@@ -139,10 +144,16 @@ class EvaluationService:
         if len(submission.model) > MAX_MODEL_BYTES:
             raise InvalidArgument(
                 "the model is too large",
-                [FieldViolation("model", f"{len(submission.model)} bytes; at most {MAX_MODEL_BYTES}")],
+                [
+                    FieldViolation(
+                        "model", f"{len(submission.model)} bytes; at most {MAX_MODEL_BYTES}"
+                    )
+                ],
             )
         check_spec(self._inspect(submission.model))  # before any episode runs
-        ready = prepare_suite(parse_suite(submission.suite), caller.organisation_id, self._fetch_scenario)
+        ready = prepare_suite(
+            parse_suite(submission.suite), caller.organisation_id, self._fetch_scenario
+        )
         suite = ready.suite
         quotas.check_submit(self.repository.quota(caller.organisation_id), submission.resources)
         now = self._clock()
@@ -193,12 +204,16 @@ class EvaluationService:
         if caller.role is Role.VIEWER:
             raise PermissionDenied("viewers cannot cancel runs")
         if run.state is RunState.QUEUED:
-            self.repository.finish(run_id, RunState.CANCELLED, "cancelled before it started", self._clock())
+            self.repository.finish(
+                run_id, RunState.CANCELLED, "cancelled before it started", self._clock()
+            )
         elif run.state is RunState.RUNNING:
             self.repository.request_cancel(run_id)
         return self.get(caller, run_id)
 
-    def results(self, caller: Principal, run_id: str, limit: int, offset: int) -> list[EpisodeResult]:
+    def results(
+        self, caller: Principal, run_id: str, limit: int, offset: int
+    ) -> list[EpisodeResult]:
         self.get(caller, run_id)
         return self.repository.results(run_id, limit, offset)
 
@@ -206,19 +221,38 @@ class EvaluationService:
         run = self.get(caller, run_id)
         return self.repository.results(run_id, max(run.episodes_total, 1), 0)
 
+    def replay_inputs(self, caller: Principal, run_id: str) -> tuple[bytes, PreparedSuite]:
+        """The model and the prepared suite of a run the caller can see (to re-run episodes,
+        e.g. for the report's clips)."""
+        run = self.get(caller, run_id)
+        ready = prepare_suite(
+            suites.from_mapping(document(run)), run.organisation_id, self._fetch_scenario
+        )
+        return self.repository.model(run.model_id), ready
+
     def quota(self, caller: Principal, organisation_id: str) -> Quota:
         if not caller.can_see(organisation_id):
             raise NotFound(f"no organisation {organisation_id!r}")
         return self.repository.quota(organisation_id)
 
-    def set_quota(self, caller: Principal, organisation_id: str, cpu_hours: float,
-                  gpu_hours: float, weight: float) -> Quota:  # fmt: skip
+    def set_quota(
+        self,
+        caller: Principal,
+        organisation_id: str,
+        cpu_hours: float,
+        gpu_hours: float,
+        weight: float,
+    ) -> Quota:
         if not caller.is_operator:
             raise PermissionDenied("only the facility operator sets evaluation quotas")
         if min(cpu_hours, gpu_hours) < 0 or weight <= 0:
             raise InvalidArgument(
                 "quotas must not be negative and the weight must be positive",
-                [FieldViolation("quota", f"cpu_hours={cpu_hours}, gpu_hours={gpu_hours}, weight={weight}")],
+                [
+                    FieldViolation(
+                        "quota", f"cpu_hours={cpu_hours}, gpu_hours={gpu_hours}, weight={weight}"
+                    )
+                ],
             )
         return self.repository.set_quota(organisation_id, cpu_hours, gpu_hours, weight)
 
@@ -250,13 +284,16 @@ class EvaluationService:
         """Run the chunks of *run* not stored yet, then close it; returns the final record."""
         done = self.repository.done_chunks(run.id)
         try:
-            ready = prepare_suite(suites.from_mapping(document(run)), run.organisation_id,
-                                  self._fetch_scenario)  # fmt: skip
+            ready = prepare_suite(
+                suites.from_mapping(document(run)), run.organisation_id, self._fetch_scenario
+            )
         except SimhubError as exc:  # a scenario file changed or went away since the submit
             self.repository.finish(run.id, RunState.FAILED, str(exc), self._clock())
             return self.get_record(run.id)
         pending = [c for c in ready.chunks() if c.index not in done]
-        job = Job(run.id, self.repository.model(run.model_id), ready.suite, run.resources, ready.bundles)
+        job = Job(
+            run.id, self.repository.model(run.model_id), ready.suite, run.resources, ready.bundles
+        )
 
         def on_chunk(result: ChunkResult) -> None:
             cpu_s, gpu_s = quotas.charge(result.wall_s, run.resources)
@@ -329,9 +366,19 @@ class Dispatcher:
 def _check_resources(resources: Resources) -> None:
     bad = []
     if not 0 < resources.num_cpus <= MAX_CPUS_PER_CHUNK:
-        bad.append(FieldViolation("resources.num_cpus", f"found {resources.num_cpus}; allowed: more than 0 up to {MAX_CPUS_PER_CHUNK:g}"))
+        bad.append(
+            FieldViolation(
+                "resources.num_cpus",
+                f"found {resources.num_cpus}; allowed: more than 0 up to {MAX_CPUS_PER_CHUNK:g}",
+            )
+        )
     if not 0 <= resources.num_gpus <= MAX_GPUS_PER_CHUNK:
-        bad.append(FieldViolation("resources.num_gpus", f"found {resources.num_gpus}; allowed: 0 to {MAX_GPUS_PER_CHUNK:g}"))
+        bad.append(
+            FieldViolation(
+                "resources.num_gpus",
+                f"found {resources.num_gpus}; allowed: 0 to {MAX_GPUS_PER_CHUNK:g}",
+            )
+        )
     if bad:
         raise InvalidArgument("the resources asked for per chunk are out of range", bad)
 

@@ -14,7 +14,6 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from simhub.errors import FieldViolation, InvalidArgument, NotFound
@@ -38,7 +37,9 @@ FetchScenario = Callable[[str, str, int], tuple[str, int, Bundle]]
 
 
 def is_distribution(path: Path) -> bool:
-    return path.suffix.lower() == ".xosc" and b"<ParameterValueDistribution" in read_bytes(path)[:4096]
+    return (
+        path.suffix.lower() == ".xosc" and b"<ParameterValueDistribution" in read_bytes(path)[:4096]
+    )
 
 
 def _referenced(path: Path) -> list[Path]:
@@ -76,7 +77,9 @@ def library_fetcher(store: ScenarioStore) -> FetchScenario:
     def fetch(organisation_id: str, name_or_id: str, version: int) -> tuple[str, int, Bundle]:
         stored = store.get(name_or_id)
         if stored is None or stored.organisation_id != organisation_id:
-            matches = [s for s in store.list_scenarios(organisation_id, 10_000, 0) if s.name == name_or_id]
+            matches = [
+                s for s in store.list_scenarios(organisation_id, 10_000, 0) if s.name == name_or_id
+            ]
             stored = matches[0] if matches else None
         if stored is None or stored.organisation_id != organisation_id:
             raise NotFound(f"no stored scenario {name_or_id!r} in your organisation's library")
@@ -162,8 +165,12 @@ def bind_ego(scenario: Scenario, ego: str) -> Scenario:
     """*scenario* with the ego's controllers replaced by one external controller: the engine
     steps it by the vehicle dynamics model with the policy's controls."""
     name = ego_name(scenario, ego)
-    policy = ObjectController(controller=Controller(
-        name=POLICY_CONTROLLER, properties=Properties(properties=(Property(name="simhub", value="external"),))))  # fmt: skip
+    policy = ObjectController(
+        controller=Controller(
+            name=POLICY_CONTROLLER,
+            properties=Properties(properties=(Property(name="simhub", value="external"),)),
+        )
+    )
     document = scenario.document
     objects = tuple(
         dataclasses.replace(o, object_controllers=(policy,)) if o.name == name else o

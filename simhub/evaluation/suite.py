@@ -144,8 +144,11 @@ def expand(suite: Suite, variants: Variants) -> list[Episode]:
                         for name, amplitude in jitter.items():
                             value = float(assigned[name]) + rng.uniform(-amplitude, amplitude)
                             assigned[name] = repr(round(value, 9))
-                    episodes.append(Episode(len(episodes), episode_id, scenario.name,
-                                            tuple(assigned.items()), seed))  # fmt: skip
+                    episodes.append(
+                        Episode(
+                            len(episodes), episode_id, scenario.name, tuple(assigned.items()), seed
+                        )
+                    )
     return episodes
 
 
@@ -161,7 +164,9 @@ def chunks(suite: Suite, episodes: Sequence[Episode]) -> list[Chunk]:
 
 
 def _bad(field: str, description: str) -> InvalidArgument:
-    return InvalidArgument(f"suite: {field}: {description}", [FieldViolation(f"suite.{field}", description)])
+    return InvalidArgument(
+        f"suite: {field}: {description}", [FieldViolation(f"suite.{field}", description)]
+    )
 
 
 def _number(value: Any, field: str) -> float:
@@ -181,7 +186,7 @@ def _values(value: Any, field: str) -> tuple[float, ...]:
         start, stop, step = (_number(value[k], f"{field}.{k}") for k in ("start", "stop", "step"))
         if step <= 0 or stop < start:
             raise _bad(field, "a range needs step > 0 and stop >= start")
-        count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        count = math.floor((stop - start) / step + 1e-9) + 1
         return tuple(round(start + i * step, 9) for i in range(count))
     return (_number(value, field),)
 
@@ -189,20 +194,31 @@ def _values(value: Any, field: str) -> tuple[float, ...]:
 def _int(value: Any, field: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise _bad(field, f"found {value!r}; expected a whole number from {low} to {high}")
-    return value
+    return int(value)
 
 
 def _text(value: Any, field: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise _bad(field, f"found {value!r}; expected a number or an expression such as "
-                          "'4 * $EgoSpeed / 3.6'")  # fmt: skip
+        raise _bad(
+            field,
+            f"found {value!r}; expected a number or an expression such as '4 * $EgoSpeed / 3.6'",
+        )
     return str(value)
 
 
-_SCENARIO_KEYS = {"name", "file", "library", "version", "ego", "parameters", "jitter", "goal_m",
-                  "speed_limit_kph"}  # fmt: skip
+_SCENARIO_KEYS = {
+    "name",
+    "file",
+    "library",
+    "version",
+    "ego",
+    "parameters",
+    "jitter",
+    "goal_m",
+    "speed_limit_kph",
+}
 
 
 def _scenario(item: Any, where: str, base: Path) -> SuiteScenario:
@@ -210,11 +226,16 @@ def _scenario(item: Any, where: str, base: Path) -> SuiteScenario:
         raise _bad(where, "expected {name, file or library, parameters}")
     for key in item:
         if key not in _SCENARIO_KEYS:
-            raise _bad(f"{where}.{key}", f"unknown key; allowed: {', '.join(sorted(_SCENARIO_KEYS))}")
+            raise _bad(
+                f"{where}.{key}", f"unknown key; allowed: {', '.join(sorted(_SCENARIO_KEYS))}"
+            )
     file, library = item.get("file"), item.get("library")
     if (file is None) == (library is None) or not isinstance(file or library, str):
-        raise _bad(where, "give exactly one of file (a scenario file) or library (a stored "
-                          "scenario's name or id)")  # fmt: skip
+        raise _bad(
+            where,
+            "give exactly one of file (a scenario file) or library (a stored "
+            "scenario's name or id)",
+        )
     path = ""
     if isinstance(file, str):
         resolved = Path(file) if Path(file).is_absolute() else (base / file)
@@ -234,7 +255,9 @@ def _scenario(item: Any, where: str, base: Path) -> SuiteScenario:
         library=str(library or ""),
         version=_int(item.get("version", 0), f"{where}.version", 0, 2**31),
         ego=str(item.get("ego") or ""),
-        parameters=tuple((str(k), _values(v, f"{where}.parameters.{k}")) for k, v in params.items()),
+        parameters=tuple(
+            (str(k), _values(v, f"{where}.parameters.{k}")) for k, v in params.items()
+        ),
         jitter=tuple((str(k), _number(v, f"{where}.jitter.{k}")) for k, v in jitter.items()),
         goal_m=_text(item.get("goal_m"), f"{where}.goal_m"),
         speed_limit_kph=_text(item.get("speed_limit_kph"), f"{where}.speed_limit_kph"),
@@ -246,8 +269,16 @@ def from_mapping(data: Any, base: Path = SCENARIO_ROOT) -> Suite:
     Relative scenario files are taken from *base*."""
     if not isinstance(data, dict):
         raise _bad("(document)", "expected a mapping with name, seeds and scenarios")
-    allowed = {"name", "scenarios", "seeds", "duration_s", "physics_hz", "policy_hz",
-               "chunk_episodes", "pass_rate"}  # fmt: skip
+    allowed = {
+        "name",
+        "scenarios",
+        "seeds",
+        "duration_s",
+        "physics_hz",
+        "policy_hz",
+        "chunk_episodes",
+        "pass_rate",
+    }
     for key in data:
         if key not in allowed:
             raise _bad(str(key), f"unknown key; allowed: {', '.join(sorted(allowed))}")
@@ -262,7 +293,9 @@ def from_mapping(data: Any, base: Path = SCENARIO_ROOT) -> Suite:
     raw_scenarios = data.get("scenarios")
     if not isinstance(raw_scenarios, list) or not raw_scenarios:
         raise _bad("scenarios", "a non-empty list of {name, file or library, parameters}")
-    scenarios = tuple(_scenario(item, f"scenarios[{i}]", base) for i, item in enumerate(raw_scenarios))
+    scenarios = tuple(
+        _scenario(item, f"scenarios[{i}]", base) for i, item in enumerate(raw_scenarios)
+    )
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise _bad("scenarios", "scenario names must be unique within a suite")
@@ -320,8 +353,12 @@ def suite_document(suite: Suite) -> dict[str, Any]:
             item["speed_limit_kph"] = s.speed_limit_kph
         scenarios.append(item)
     return {
-        "name": suite.name, "seeds": list(suite.seeds), "duration_s": suite.duration_s,
-        "physics_hz": suite.physics_hz, "policy_hz": suite.policy_hz,
-        "chunk_episodes": suite.chunk_episodes, "pass_rate": suite.pass_rate,
+        "name": suite.name,
+        "seeds": list(suite.seeds),
+        "duration_s": suite.duration_s,
+        "physics_hz": suite.physics_hz,
+        "policy_hz": suite.policy_hz,
+        "chunk_episodes": suite.chunk_episodes,
+        "pass_rate": suite.pass_rate,
         "scenarios": scenarios,
-    }  # fmt: skip
+    }

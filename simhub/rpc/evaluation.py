@@ -10,7 +10,7 @@ import grpc
 
 from simhub._proto.simhub.v1 import evaluation_pb2 as pb
 from simhub._proto.simhub.v1 import evaluation_pb2_grpc
-from simhub.cluster.report import episodes_csv, report_html
+from simhub.cluster.report import episodes_csv, report_html, worst_clips
 from simhub.errors import FieldViolation, InvalidArgument
 from simhub.evaluation.model import ExecutorKind, Resources, Run
 from simhub.evaluation.service import MAX_MODEL_BYTES, EvaluationService, Submission, parse_suite
@@ -38,7 +38,9 @@ class EvaluationServicer(evaluation_pb2_grpc.EvaluationServiceServicer):
         self._blocking = blocking
 
     async def SubmitRun(
-        self, request_iterator: AsyncIterator[pb.SubmitRunRequest], context: grpc.aio.ServicerContext
+        self,
+        request_iterator: AsyncIterator[pb.SubmitRunRequest],
+        context: grpc.aio.ServicerContext,
     ) -> pb.Run:
         header: pb.SubmitRunHeader | None = None
         pieces: list[bytes] = []
@@ -70,7 +72,9 @@ class EvaluationServicer(evaluation_pb2_grpc.EvaluationServiceServicer):
         return m.run(run)
 
     async def GetRun(self, request: pb.GetRunRequest, context: grpc.aio.ServicerContext) -> pb.Run:
-        return m.run(await self._blocking.run(self._service.get, current_principal(), request.run_id))
+        return m.run(
+            await self._blocking.run(self._service.get, current_principal(), request.run_id)
+        )
 
     async def ListRuns(
         self, request: pb.ListRunsRequest, context: grpc.aio.ServicerContext
@@ -83,7 +87,9 @@ class EvaluationServicer(evaluation_pb2_grpc.EvaluationServiceServicer):
             next_page_token=paging.next_token(offset, size, len(runs), "runs"),
         )
 
-    async def CancelRun(self, request: pb.CancelRunRequest, context: grpc.aio.ServicerContext) -> pb.Run:
+    async def CancelRun(
+        self, request: pb.CancelRunRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Run:
         run = await self._blocking.run(self._service.cancel, current_principal(), request.run_id)
         return m.run(run)
 
@@ -128,8 +134,10 @@ class EvaluationServicer(evaluation_pb2_grpc.EvaluationServiceServicer):
             run = self._service.get(caller, request.run_id)
             results = self._service.all_results(caller, request.run_id)
             pass_rate = parse_suite(run.suite_yaml).pass_rate
+            model, ready = self._service.replay_inputs(caller, request.run_id)
+            clips = worst_clips(model, ready, results)
             return pb.GetReportResponse(
-                html=report_html(run, results, pass_rate), csv=episodes_csv(results)
+                html=report_html(run, results, pass_rate, clips), csv=episodes_csv(results)
             )
 
         return await self._blocking.run(build)
@@ -138,9 +146,13 @@ class EvaluationServicer(evaluation_pb2_grpc.EvaluationServiceServicer):
         self, request: pb.SetEvaluationQuotaRequest, context: grpc.aio.ServicerContext
     ) -> pb.EvaluationQuota:
         quota = await self._blocking.run(
-            self._service.set_quota, current_principal(), request.organisation_id,
-            request.cpu_hours, request.gpu_hours, request.weight or 1.0,
-        )  # fmt: skip
+            self._service.set_quota,
+            current_principal(),
+            request.organisation_id,
+            request.cpu_hours,
+            request.gpu_hours,
+            request.weight or 1.0,
+        )
         return m.quota(quota)
 
     async def SetRunPriority(

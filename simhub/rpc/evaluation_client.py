@@ -31,9 +31,18 @@ class RunView:
 
 
 def _view(run: pb.Run) -> RunView:
-    return RunView(run.id, STATE_NAMES[run.state].value, run.suite_name, run.executor,
-                   run.episodes_done, run.episodes_failed, run.episodes_total, run.cpu_hours,
-                   run.gpu_hours, run.error)  # fmt: skip
+    return RunView(
+        run.id,
+        STATE_NAMES[run.state].value,
+        run.suite_name,
+        run.executor,
+        run.episodes_done,
+        run.episodes_failed,
+        run.episodes_total,
+        run.cpu_hours,
+        run.gpu_hours,
+        run.error,
+    )
 
 
 class EvaluationClient:
@@ -41,11 +50,23 @@ class EvaluationClient:
         self._stub = evaluation_pb2_grpc.EvaluationServiceStub(channel)
         self._auth = [("authorization", f"Bearer {token}")]
 
-    def submit(self, model: bytes, suite: str, executor: str, num_cpus: float, num_gpus: float,
-               model_name: str = "") -> RunView:  # fmt: skip
+    def submit(
+        self,
+        model: bytes,
+        suite: str,
+        executor: str,
+        num_cpus: float,
+        num_gpus: float,
+        model_name: str = "",
+    ) -> RunView:
         def requests() -> Iterator[pb.SubmitRunRequest]:
-            header = pb.SubmitRunHeader(suite=suite, executor=executor, num_cpus=num_cpus,
-                                        num_gpus=num_gpus, model_name=model_name)  # fmt: skip
+            header = pb.SubmitRunHeader(
+                suite=suite,
+                executor=executor,
+                num_cpus=num_cpus,
+                num_gpus=num_gpus,
+                model_name=model_name,
+            )
             yield pb.SubmitRunRequest(header=header, model_chunk=model[:UPLOAD_CHUNK_BYTES])
             for start in range(UPLOAD_CHUNK_BYTES, len(model), UPLOAD_CHUNK_BYTES):
                 yield pb.SubmitRunRequest(model_chunk=model[start : start + UPLOAD_CHUNK_BYTES])
@@ -60,8 +81,19 @@ class EvaluationClient:
 
     def watch(self, run_id: str) -> Iterator[RunView]:
         for p in self._stub.WatchRun(pb.WatchRunRequest(run_id=run_id), metadata=self._auth):
-            yield RunView(p.run_id, STATE_NAMES[p.state].value, "", "", p.episodes_done,
-                          p.episodes_failed, p.episodes_total, 0.0, 0.0, p.error, p.eta_s)  # fmt: skip
+            yield RunView(
+                p.run_id,
+                STATE_NAMES[p.state].value,
+                "",
+                "",
+                p.episodes_done,
+                p.episodes_failed,
+                p.episodes_total,
+                0.0,
+                0.0,
+                p.error,
+                p.eta_s,
+            )
 
     def report(self, run_id: str) -> tuple[bytes, bytes]:
         answer = self._stub.GetReport(pb.GetReportRequest(run_id=run_id), metadata=self._auth)

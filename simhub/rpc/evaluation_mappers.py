@@ -19,15 +19,28 @@ STATE_NAMES = {v: k for k, v in STATES.items()}
 
 def run(r: Run) -> pb.Run:
     message = pb.Run(
-        id=r.id, organisation_id=r.organisation_id, user_id=r.user_id,
-        model_sha256=r.model_sha256, suite_name=r.suite_name, executor=r.executor.value,
-        num_cpus=r.resources.num_cpus, num_gpus=r.resources.num_gpus, priority=r.priority,
-        state=STATES[r.state], episodes_total=r.episodes_total, episodes_done=r.episodes_done,
-        episodes_failed=r.episodes_failed, chunks_total=r.chunks_total,
-        chunks_done=r.chunks_done, cpu_hours=r.cpu_seconds / 3600.0,
-        gpu_hours=r.gpu_seconds / 3600.0, created_at=timestamp(r.created_at), error=r.error,
-        cancel_requested=r.cancel_requested, suite_yaml=r.suite_yaml,
-    )  # fmt: skip
+        id=r.id,
+        organisation_id=r.organisation_id,
+        user_id=r.user_id,
+        model_sha256=r.model_sha256,
+        suite_name=r.suite_name,
+        executor=r.executor.value,
+        num_cpus=r.resources.num_cpus,
+        num_gpus=r.resources.num_gpus,
+        priority=r.priority,
+        state=STATES[r.state],
+        episodes_total=r.episodes_total,
+        episodes_done=r.episodes_done,
+        episodes_failed=r.episodes_failed,
+        chunks_total=r.chunks_total,
+        chunks_done=r.chunks_done,
+        cpu_hours=r.cpu_seconds / 3600.0,
+        gpu_hours=r.gpu_seconds / 3600.0,
+        created_at=timestamp(r.created_at),
+        error=r.error,
+        cancel_requested=r.cancel_requested,
+        suite_yaml=r.suite_yaml,
+    )
     if r.started_at is not None:
         message.started_at.CopyFrom(timestamp(r.started_at))
     if r.finished_at is not None:
@@ -37,24 +50,38 @@ def run(r: Run) -> pb.Run:
 
 def progress(r: Run, eta_s: float) -> pb.RunProgress:
     return pb.RunProgress(
-        run_id=r.id, state=STATES[r.state], episodes_done=r.episodes_done,
-        episodes_failed=r.episodes_failed, episodes_total=r.episodes_total, eta_s=eta_s,
+        run_id=r.id,
+        state=STATES[r.state],
+        episodes_done=r.episodes_done,
+        episodes_failed=r.episodes_failed,
+        episodes_total=r.episodes_total,
+        eta_s=eta_s,
         error=r.error,
-    )  # fmt: skip
+    )
 
 
 def episode(e: EpisodeResult) -> pb.EpisodeResult:
     return pb.EpisodeResult(
-        episode_id=e.episode_id, index=e.index, scenario=e.scenario,
-        parameters=[pb.Parameter(name=k, value=v) for k, v in e.parameters], seed=e.seed,
-        passed=e.passed, score=e.score, metrics=dict(e.metrics),
-        collided_with=e.collided_with, failure=e.failure, error=e.error,
-    )  # fmt: skip
+        episode_id=e.episode_id,
+        index=e.index,
+        scenario=e.scenario,
+        parameters=[pb.Parameter(name=k, value=v) for k, v in e.parameters],
+        seed=e.seed,
+        passed=e.passed,
+        score=e.score,
+        metrics=dict(e.metrics),
+        collided_with=e.collided_with,
+        failure=e.failure,
+        error=e.error,
+    )
 
 
 def quota(q: Quota) -> pb.EvaluationQuota:
     return pb.EvaluationQuota(
-        organisation_id=q.organisation_id, cpu_hours_limit=q.cpu_hours_limit,
-        gpu_hours_limit=q.gpu_hours_limit, cpu_hours_used=q.cpu_hours_used,
-        gpu_hours_used=q.gpu_hours_used, weight=q.weight,
-    )  # fmt: skip
+        organisation_id=q.organisation_id,
+        cpu_hours_limit=q.cpu_hours_limit,
+        gpu_hours_limit=q.gpu_hours_limit,
+        cpu_hours_used=q.cpu_hours_used,
+        gpu_hours_used=q.gpu_hours_used,
+        weight=q.weight,
+    )

@@ -31,7 +31,7 @@ class RayCluster:
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[RayCluster]:
     try:
-        import ray  # noqa: F401
+        import ray
     except ImportError:
         pytest.skip("ray is not importable; install the test extras (CI does)")
     ray_bin = Path(sys.executable).parent / "ray"
@@ -40,13 +40,29 @@ def ray_cluster() -> Iterator[RayCluster]:
     trace.mkdir()
     port = _free_port()
     os.environ["RAY_AUTH_MODE"] = "disabled"  # a private throw-away cluster on loopback
-    env = {**os.environ, TEST_TRACE_ENV: str(trace), TEST_DELAY_ENV: "0.4",
-           "RAY_USAGE_STATS_ENABLED": "0"}  # fmt: skip
+    env = {
+        **os.environ,
+        TEST_TRACE_ENV: str(trace),
+        TEST_DELAY_ENV: "0.4",
+        "RAY_USAGE_STATS_ENABLED": "0",
+    }
     subprocess.run(
-        [str(ray_bin), "start", "--head", f"--port={port}", "--num-cpus=2", "--num-gpus=0",
-         f"--temp-dir={temp}", "--include-dashboard=false", "--disable-usage-stats"],
-        check=True, env=env, capture_output=True, timeout=120,
-    )  # fmt: skip
+        [
+            str(ray_bin),
+            "start",
+            "--head",
+            f"--port={port}",
+            "--num-cpus=2",
+            "--num-gpus=0",
+            f"--temp-dir={temp}",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
     address = f"127.0.0.1:{port}"
     os.environ["SIMHUB_RAY_ADDRESS"] = address
     try:

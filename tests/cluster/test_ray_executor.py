@@ -7,7 +7,6 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -35,7 +34,11 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 def engineer(app: App, org: str = "Acme") -> Principal:
     identity = app.identity
-    organisation = identity.create_organisation(org) if not identity.has_organisation(org) else identity.find_organisation(org)
+    organisation = (
+        identity.create_organisation(org)
+        if not identity.has_organisation(org)
+        else identity.find_organisation(org)
+    )
     user = identity.create_user(organisation.id, f"eng-{org}", Role.ENGINEER)
     return Principal(user.id, organisation.id, Role.ENGINEER, "tok")
 
@@ -49,8 +52,12 @@ def service(app: App, timeout_s: float = 60.0) -> EvaluationService:
     return svc
 
 
-def run_to_end(svc: EvaluationService, caller: Principal, executor: ExecutorKind,
-               resources: Resources = Resources()) -> str:  # fmt: skip
+def run_to_end(
+    svc: EvaluationService,
+    caller: Principal,
+    executor: ExecutorKind,
+    resources: Resources = Resources(),
+) -> str:
     run = svc.submit(caller, Submission(example_policy_bytes(), SUITE, executor, resources))
     claimed = svc.next_run()
     assert claimed is not None and claimed.id == run.id
@@ -121,7 +128,9 @@ def test_cancel_stops_and_keeps_finished_chunks(app: App, ray_cluster: RayCluste
     assert svc.get(caller, run.id).chunks_done == final.chunks_done
 
 
-def test_gpu_request_without_gpus_fails_with_a_clear_error(app: App, ray_cluster: RayCluster) -> None:
+def test_gpu_request_without_gpus_fails_with_a_clear_error(
+    app: App, ray_cluster: RayCluster
+) -> None:
     svc, caller = service(app, timeout_s=3.0), engineer(app)
     started = time.monotonic()
     run_id = run_to_end(svc, caller, ExecutorKind.RAY, Resources(num_cpus=1, num_gpus=1))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper
 
 from simhub.evaluation.policy import INPUTS, PolicySpec, TensorSpec
@@ -38,10 +37,14 @@ def model_with(
     nodes = [
         helper.make_node("Shape", [first], ["shape"], start=0, end=1),
         helper.make_node("Concat", ["shape", "two"], ["out_shape"], axis=0),
-        helper.make_node("ConstantOfShape", ["out_shape"], ["raw"],
-                         value=helper.make_tensor("v", TensorProto.FLOAT, [1], [value])),
+        helper.make_node(
+            "ConstantOfShape",
+            ["out_shape"],
+            ["raw"],
+            value=helper.make_tensor("v", TensorProto.FLOAT, [1], [value]),
+        ),
         helper.make_node("Cast", ["raw"], ["action"], to=dtype),
-    ]  # fmt: skip
+    ]
     graph = helper.make_graph(
         nodes,
         "test",

@@ -21,7 +21,9 @@ KPH = 1 / 3.6
 
 def run_suite(ready: PreparedSuite, model: bytes) -> list[EpisodeResult]:
     policy = OnnxPolicy(model)
-    return [e for c in ready.chunks() for e in run_chunk(c, ready.suite, policy, ready.bundles).episodes]
+    return [
+        e for c in ready.chunks() for e in run_chunk(c, ready.suite, policy, ready.bundles).episodes
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -80,13 +82,16 @@ def test_expansion_is_deterministic_with_stable_ids() -> None:
 
 
 def test_distribution_files_expand_to_their_rows_and_jitter_is_per_seed() -> None:
-    ready = prepare_suite(parse_suite("""
+    ready = prepare_suite(
+        parse_suite("""
 name: d
 seeds: 2
 scenarios:
   - {name: grid, file: ncap_ccrm_distribution.xosc}
   - {name: j, file: ncap_ccrs.xosc, parameters: {EgoSpeed: [30]}, jitter: {EgoSpeed: 1.0}}
-"""), "org")
+"""),
+        "org",
+    )
     grid = [e for e in ready.episodes if e.scenario == "grid"]
     assert len(grid) == 200 and grid[0].id == "grid/EgoSpeed=30,Overlap=-50/seed0"
     jittered = [dict(e.assignments)["EgoSpeed"] for e in ready.episodes if e.scenario == "j"]

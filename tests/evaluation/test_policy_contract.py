@@ -44,16 +44,24 @@ def test_every_violation_is_listed_at_once() -> None:
     with pytest.raises(InvalidArgument) as exc:
         check_spec(bad)
     assert fields(exc) == {
-        "model.inputs.ego.shape", "model.inputs.lane.dtype", "model.inputs.actors.shape",
-        "model.inputs.camera", "model.inputs.prev_action", "model.outputs.action",
+        "model.inputs.ego.shape",
+        "model.inputs.lane.dtype",
+        "model.inputs.actors.shape",
+        "model.inputs.camera",
+        "model.inputs.prev_action",
+        "model.outputs.action",
         "model.metadata.simhub.action",
-    }  # fmt: skip
+    }
 
 
 def test_onnx_model_with_wrong_input_shape_is_refused_on_load() -> None:
     model = model_with(
-        inputs={"ego": ("batch", 6), "lane": ("batch", 16, 2), "actors": ("batch", 8, 7),
-                "prev_action": ("batch", 2)}  # fmt: skip
+        inputs={
+            "ego": ("batch", 6),
+            "lane": ("batch", 16, 2),
+            "actors": ("batch", 8, 7),
+            "prev_action": ("batch", 2),
+        }
     )
     with pytest.raises(InvalidArgument) as exc:
         OnnxPolicy(model)
