@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -105,6 +106,17 @@ def check(
     return Verdict.ACCEPTED
 
 
+class ControlReader(Protocol):
+    """What the real-time loop reads controls from: a ``ControlMailbox`` in its process, or a
+    shared-memory mirror of one when the loop runs in a process of its own."""
+
+    @property
+    def egos(self) -> tuple[str, ...]: ...
+    def read_into(self, controls: FloatArray, received_ns: IntArray) -> None: ...
+    def counts_into(self, counts: IntArray) -> None: ...
+    def counts(self) -> dict[Verdict, int]: ...
+
+
 class ControlMailbox:
     """The latest accepted control input per ego, shared between adapters and the loop.
 
@@ -138,6 +150,14 @@ class ControlMailbox:
         self._last_sequence = [-(2**63)] * n
         self._counts: IntArray = np.zeros(len(VERDICTS), np.int64)
         self._observers: list[Callable[[ControlInput, Verdict], None]] = []
+        self._mirrors: list[Callable[[FloatArray, IntArray, IntArray], None]] = []
+
+    def mirror(self, write: Callable[[FloatArray, IntArray, IntArray], None]) -> None:
+        """Call *write(controls, received_ns, counts)* under the mailbox's lock after every
+        submission (and once now): keeps a copy elsewhere (shared memory) exactly current."""
+        with self._lock:
+            self._mirrors.append(write)
+            write(self._controls, self._received_ns, self._counts)
 
     def observe(self, observer: Callable[[ControlInput, Verdict], None]) -> None:
         """Call *observer* (from the submitting thread) with every input and its verdict."""
@@ -168,6 +188,8 @@ class ControlMailbox:
                 row[C_INDICATOR] = control.indicator
                 self._received_ns[i] = self._monotonic_ns()
                 self._last_sequence[i] = control.sequence
+            for write in self._mirrors:
+                write(self._controls, self._received_ns, self._counts)
         for observer in self._observers:
             observer(control, verdict)
         return verdict
@@ -176,6 +198,8 @@ class ControlMailbox:
         """Count an input for an ego the source may not drive."""
         with self._lock:
             self._counts[VERDICTS.index(Verdict.UNBOUND)] += 1
+            for write in self._mirrors:
+                write(self._controls, self._received_ns, self._counts)
 
     def read_into(self, controls: FloatArray, received_ns: IntArray) -> None:
         """Copy the latest inputs ``(n_egos, N_CONTROLS)`` and their receive times (loop clock,

@@ -25,7 +25,7 @@ import numpy as np
 from simhub.errors import FailedPrecondition
 from simhub.motion import GRAVITY_M_S2, M_CLIPPED, M_NEUTRAL, WashoutFilter
 from simhub.session import watchdog as wd
-from simhub.session.controls import N_CONTROLS, VERDICTS, ControlMailbox
+from simhub.session.controls import N_CONTROLS, VERDICTS, ControlReader
 from simhub.session.frame import EventKind, Frame, FrameSink, MotionSink, SessionEvent
 from simhub.session.model import LoopConfig, SessionState, SessionStats
 from simhub.session.realtime import (
@@ -49,7 +49,7 @@ class LiveLoop:
         self,
         session_id: str,
         world: World,
-        mailbox: ControlMailbox,
+        mailbox: ControlReader,
         config: LoopConfig,
         *,
         washout: WashoutFilter | None = None,
@@ -57,6 +57,8 @@ class LiveLoop:
         sinks: Sequence[FrameSink] = (),
         motion_sinks: Sequence[MotionSink] = (),
         on_finished: Callable[[SessionState, str], None] | None = None,
+        on_frame: Callable[[LiveLoop], None] | None = None,
+        lateness: LatenessHistogram | None = None,
     ) -> None:
         self.session_id = session_id
         self.world = world
@@ -72,7 +74,9 @@ class LiveLoop:
         self.watchdog = wd.Watchdog(
             egos, config.watchdog_s, config.watchdog_deceleration_m_s2, config.watchdog_jerk_m_s3
         )
-        self.lateness = LatenessHistogram()
+        self.lateness = lateness if lateness is not None else LatenessHistogram()
+        self._on_frame = on_frame  # after each frame, on the loop thread (stats mirrors)
+        self._reset_lateness = False
         self.state = SessionState.CREATED
         self.failure_reason = ""
         self.thread_notes: list[str] = []
@@ -120,6 +124,10 @@ class LiveLoop:
     def join(self, timeout_s: float | None = None) -> None:
         if self._thread is not None:
             self._thread.join(timeout_s)
+
+    def reset_lateness(self) -> None:
+        """Start the lateness statistics and the miss count afresh (at the next frame)."""
+        self._reset_lateness = True
 
     # ---- statistics ------------------------------------------------------------------------
 
@@ -171,6 +179,9 @@ class LiveLoop:
         finally:
             if guarded:
                 GcGuard.release()
+            close_world = getattr(self.world, "close", None)
+            if close_world is not None:
+                close_world()
             try:
                 self._set_state(final, self.failure_reason)
             finally:
@@ -273,6 +284,12 @@ class LiveLoop:
                 self.sink_errors += 1
         frame.motion_clipped = 0
         self.frames += 1
+        if self._reset_lateness:
+            self._reset_lateness = False
+            self.lateness.reset()
+            self.misses = 0
+        if self._on_frame is not None:
+            self._on_frame(self)
 
     def _set_state(self, state: SessionState, detail: str = "") -> None:
         self.state = state

@@ -66,7 +66,9 @@ class LoopConfig:
     ego brakes to a stop; ``max_control_age_s``: a control input whose send time is older is
     stale; ``max_clock_skew_s``: one sent further in the future is rejected too;
     ``spin_s``: busy-wait before each deadline (sleep covers the rest);
-    ``watchdog_deceleration_m_s2`` / ``watchdog_jerk_m_s3``: how the watchdog brakes.
+    ``watchdog_deceleration_m_s2`` / ``watchdog_jerk_m_s3``: how the watchdog brakes;
+    ``engine_hz``: the rate of the scenario engine in a scenario session (the egos still step
+    at ``physics_hz``; see ``simhub.session.engine_world``).
     """
 
     physics_hz: float = 1000.0
@@ -80,6 +82,7 @@ class LoopConfig:
     max_brake_deceleration_m_s2: float = 9.0
     realtime_priority: int = 10  # SCHED_FIFO priority when permitted (0: don't ask)
     cpu: int | None = None  # pin the loop thread to this CPU when permitted
+    engine_hz: float = 50.0  # scenario sessions: storyboard and traffic rate (EngineWorld)
 
     @property
     def ticks_per_frame(self) -> int:

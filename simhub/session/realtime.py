@@ -105,8 +105,14 @@ HISTOGRAM_MAX_US = 100_000  # lateness beyond 100 ms lands in the last bin
 class LatenessHistogram:
     """Tick lateness in 1 us bins, allocated once; percentiles without storing every tick."""
 
-    def __init__(self) -> None:
-        self.bins: IntArray = np.zeros(HISTOGRAM_MAX_US + 1, np.int64)
+    def __init__(self, bins: IntArray | None = None) -> None:
+        """*bins*: ``(HISTOGRAM_MAX_US + 1,)`` int64 to count into (shared memory), else own."""
+        self.bins: IntArray = np.zeros(HISTOGRAM_MAX_US + 1, np.int64) if bins is None else bins
+        self.count = 0
+        self.max_ns = 0
+
+    def reset(self) -> None:
+        self.bins[:] = 0
         self.count = 0
         self.max_ns = 0
 

@@ -14,7 +14,9 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+import numpy as np
 
 from simhub.errors import (
     FailedPrecondition,
@@ -30,7 +32,13 @@ from simhub.identity.model import Principal, Role
 from simhub.identity.service import require_role
 from simhub.identity.tokens import new_id
 from simhub.motion import WashoutFilter, parameter_vector, tuning_for
-from simhub.session.controls import ControlInput, ControlLimits, ControlMailbox, Verdict
+from simhub.session.controls import (
+    ControlInput,
+    ControlLimits,
+    ControlMailbox,
+    ControlReader,
+    Verdict,
+)
 from simhub.session.fanout import Fanout, Subscription
 from simhub.session.frame import FrameSink, MotionSink
 from simhub.session.loop import LiveLoop
@@ -44,7 +52,14 @@ from simhub.session.model import (
     SessionStats,
     TrafficConfig,
 )
-from simhub.session.vehicle_world import VehicleWorld
+from simhub.session.realtime import LatenessSummary
+from simhub.session.scenarios import (
+    ResolvedScenario,
+    ScenarioResolver,
+    WorldPlan,
+    build_world,
+    scenario_egos,
+)
 from simhub.session.world import World
 
 DRIVERS = (Role.ENGINEER, Role.OPERATOR)
@@ -86,29 +101,92 @@ class SessionStore(Protocol):
     def list(self, organisation_id: str | None, limit: int, offset: int) -> list[Session]: ...
 
 
+class LoopHandle(Protocol):
+    """A running real-time loop as the service sees it: ``LiveLoop`` on a thread of this
+    process, or a proxy of one running in a process of its own (``simhub.stream.loop_process``).
+    """
+
+    @property
+    def state(self) -> SessionState: ...
+    @property
+    def failure_reason(self) -> str: ...
+    @property
+    def ticks(self) -> int: ...
+    @property
+    def skipped(self) -> int: ...
+    @property
+    def misses(self) -> int: ...
+    @property
+    def thread_notes(self) -> list[str]: ...
+
+    def start(self, timeout_s: float = 120.0) -> None: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    def stop(self, timeout_s: float = 10.0) -> None: ...
+    def stats(self) -> SessionStats: ...
+    def lateness_summary(self) -> LatenessSummary: ...
+    def reset_lateness(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class LoopPlan:
+    """Everything a loop needs, picklable: built into a ``LiveLoop`` here or in a child."""
+
+    session: Session
+    world: WorldPlan
+    config: LoopConfig
+    motion_ego: int
+    washout_parameters: tuple[float, ...]  # empty: no motion cueing
+
+
+LoopFactory = Callable[
+    [LoopPlan, ControlMailbox, tuple[FrameSink, ...], Callable[[SessionState, str], None]],
+    LoopHandle,
+]
+
+
 @dataclass
 class SessionIo:
-    """The adapters of one running session."""
+    """The adapters of one running session. With ``loop_factory`` the adapter runs the loop
+    (in a process of its own) and delivers its frames and events to the service's sinks."""
 
     sinks: tuple[FrameSink, ...] = ()
     motion_sinks: tuple[MotionSink, ...] = ()
     endpoints: dict[str, str] = field(default_factory=dict)
     recording_path: str = ""
     close: Callable[[], None] = lambda: None
+    loop_factory: LoopFactory | None = None
 
 
 IoFactory = Callable[[Session, ControlMailbox], SessionIo]
-WorldFactory = Callable[[Session, Sequence[CabinSpec], LoopConfig], World]
+WorldFactory = Callable[[WorldPlan], World]
 Clock = Callable[[], datetime]
 
 
-def vehicle_world(session: Session, cabins: Sequence[CabinSpec], config: LoopConfig) -> World:
-    return VehicleWorld(
-        session.egos,
-        cabins,
-        session.traffic,
-        1.0 / config.physics_hz,
-        max_brake_deceleration_m_s2=config.max_brake_deceleration_m_s2,
+def loop_from_plan(
+    plan: LoopPlan,
+    mailbox: ControlReader,
+    sinks: Sequence[FrameSink],
+    motion_sinks: Sequence[MotionSink] = (),
+    on_finished: Callable[[SessionState, str], None] | None = None,
+    world_factory: WorldFactory = build_world,
+    **options: Any,
+) -> LiveLoop:
+    """The ``LiveLoop`` of *plan* (its world built now: in the process that will run it)."""
+    washout = None
+    if plan.washout_parameters:
+        washout = WashoutFilter(np.array(plan.washout_parameters))
+    return LiveLoop(
+        plan.session.id,
+        world_factory(plan.world),
+        mailbox,
+        plan.config,
+        washout=washout,
+        motion_ego=plan.motion_ego,
+        sinks=sinks,
+        motion_sinks=motion_sinks,
+        on_finished=on_finished,
+        **options,
     )
 
 
@@ -156,7 +234,7 @@ class CreateRequest:
 @dataclass
 class _Live:
     session: Session
-    loop: LiveLoop
+    loop: LoopHandle
     mailbox: ControlMailbox
     fanout: Fanout
     io: SessionIo
@@ -171,9 +249,10 @@ class SessionService:
         clock: Clock,
         *,
         io_factory: IoFactory = no_io,
-        world_factory: WorldFactory = vehicle_world,
+        world_factory: WorldFactory = build_world,
         loop_config: LoopConfig = LoopConfig(),
         max_virtual_sessions_per_org: int = 2,
+        scenarios: ScenarioResolver | None = None,
     ) -> None:
         self.facility = facility
         self._store = store
@@ -187,6 +266,8 @@ class SessionService:
         self._live: dict[str, _Live] = {}
         self._pending: dict[str, Session] = {}  # created, not started: counts for the quota
         self._fanouts: dict[str, Fanout] = {}  # from create to stop: readers may come early
+        self._scenarios = scenarios
+        self._scenario_files: dict[str, ResolvedScenario] = {}
 
     # ---- create ----------------------------------------------------------------------------
 
@@ -220,8 +301,19 @@ class SessionService:
         physics_hz = request.physics_hz or self._config.physics_hz
         frame_hz = request.frame_hz or self._config.frame_hz
         _check_rates(physics_hz, frame_hz)
+        resolved = self._resolve(principal, request)
         egos = request.egos or (_default_ego(request.mode, cabin_id, bay_id),)
+        if resolved is not None and not request.egos:
+            egos = scenario_egos(resolved.external_entities, egos[0], egos[0].cabin_id)
         self._check_egos(egos, request.mode, cabin_id)
+        if resolved is not None:
+            strangers = [e.name for e in egos if e.name not in resolved.external_entities]
+            if strangers:
+                raise _invalid(
+                    "egos",
+                    f"{strangers} are not external entities of {resolved.ref}; those are "
+                    f"{list(resolved.external_entities)}",
+                )
         _check_traffic(request.traffic)
         session = Session(
             id=new_id("ses"),
@@ -244,8 +336,19 @@ class SessionService:
                 self._check_virtual_quota(organisation)
             self._store.add(session)
             self._pending[session.id] = session
+            if resolved is not None:
+                self._scenario_files[session.id] = resolved
             self._fanouts[session.id] = Fanout()
         return session
+
+    def _resolve(self, principal: Principal, request: CreateRequest) -> ResolvedScenario | None:
+        if not request.scenario_ref:
+            return None
+        if self._scenarios is None:
+            raise _invalid("scenario_ref", "this service runs no scenarios; leave it empty")
+        return self._scenarios.resolve(
+            principal, request.scenario_ref, virtual=request.mode is SessionMode.VIRTUAL
+        )
 
     def _check_virtual_quota(self, organisation_id: str) -> None:
         live = [
@@ -344,29 +447,44 @@ class SessionService:
             max_age_s=config.max_control_age_s,
             max_skew_s=config.max_clock_skew_s,
         )
-        world = self._world_factory(session, cabins, config)
         motion_ego = next(
             (i for i, e in enumerate(session.egos) if e.binding is BindingKind.CABIN),
             0 if session.egos else -1,
         )
-        washout = None
+        washout: tuple[float, ...] = ()
         if motion_ego >= 0:
-            washout = WashoutFilter(
-                parameter_vector(tuning_for(cabins[motion_ego]), self.facility.platform.limits)
-            )
+            vector = parameter_vector(tuning_for(cabins[motion_ego]), self.facility.platform.limits)
+            washout = tuple(float(v) for v in vector)
+        resolved = self._scenario_files.get(session.id)
+        plan = LoopPlan(
+            session=session,
+            world=WorldPlan(
+                egos=session.egos,
+                cabins=tuple(cabins),
+                traffic=session.traffic,
+                physics_dt_s=1.0 / config.physics_hz,
+                max_brake_deceleration_m_s2=config.max_brake_deceleration_m_s2,
+                scenario_file=str(resolved.path) if resolved is not None else "",
+                engine_hz=config.engine_hz,
+            ),
+            config=config,
+            motion_ego=motion_ego,
+            washout_parameters=washout,
+        )
         io = self._io_factory(session, mailbox)
         fanout = self._fanouts.setdefault(session.id, Fanout())
-        loop = LiveLoop(
-            session.id,
-            world,
-            mailbox,
-            config,
-            washout=washout,
-            motion_ego=motion_ego,
-            sinks=(*io.sinks, fanout),
-            motion_sinks=io.motion_sinks,
-            on_finished=lambda state, reason: self._on_finished(session.id, state, reason),
-        )
+        sinks = (*io.sinks, fanout)
+
+        def finished(state: SessionState, reason: str) -> None:
+            self._on_finished(session.id, state, reason)
+
+        loop: LoopHandle
+        if io.loop_factory is not None:
+            loop = io.loop_factory(plan, mailbox, sinks, finished)
+        else:
+            loop = loop_from_plan(
+                plan, mailbox, sinks, io.motion_sinks, finished, self._world_factory
+            )
         return _Live(session, loop, mailbox, fanout, io)
 
     def pause(self, principal: Principal, session_id: str) -> Session:
@@ -516,7 +634,7 @@ class SessionService:
             return Verdict.UNBOUND
         return live.mailbox.submit(control)
 
-    def loop_of(self, session_id: str) -> LiveLoop | None:
+    def loop_of(self, session_id: str) -> LoopHandle | None:
         """The running loop (benchmarks, tests)."""
         live = self._live.get(session_id)
         return live.loop if live is not None else None
@@ -565,6 +683,9 @@ __all__ = [
     "CheckedInBooking",
     "CreateRequest",
     "IoFactory",
+    "LoopFactory",
+    "LoopHandle",
+    "LoopPlan",
     "MemorySessionStore",
     "NoBookings",
     "SessionIo",

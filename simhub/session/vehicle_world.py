@@ -272,3 +272,14 @@ class VehicleWorld:
                 self._idm,
                 dt,
             )
+
+
+def place_ego(
+    world: VehicleWorld, index: int, x: float, y: float, yaw: float, speed: float
+) -> None:
+    """Put ego *index* at a pose [m, m, rad] and speed [m/s] (before the loop starts)."""
+    model = world._model_states[index][0]
+    model[:] = 0.0
+    model[0], model[1], model[3], model[4] = x, y, speed, yaw
+    row = world.state[index]
+    row[F_X], row[F_Y], row[F_YAW], row[F_SPEED] = x, y, yaw, speed
