@@ -15,7 +15,16 @@ from fastapi.staticfiles import StaticFiles
 from simhub import __version__
 from simhub.app import App
 from simhub.errors import SimhubError
-from simhub.web import api, booking_api, booking_pages, pages, scenario_api, scenario_pages
+from simhub.web import (
+    api,
+    booking_api,
+    booking_pages,
+    pages,
+    scenario_api,
+    scenario_pages,
+    session_api,
+    session_pages,
+)
 from simhub.web.deps import SignInRequired
 from simhub.web.errors import problem_response
 
@@ -26,6 +35,8 @@ ROUTERS = (
     booking_pages.router,
     scenario_api.router,
     scenario_pages.router,
+    session_api.router,
+    session_pages.router,
 )
 
 
