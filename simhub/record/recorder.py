@@ -107,6 +107,11 @@ class McapRecorder:
         self._enqueue((EVENTS, event.unix_ns, event))
         self._wake.set()
 
+    def publish_encoded(self, channel: str, log_time_ns: int, payload: bytes) -> None:
+        """Record an already encoded message (``TelemetryFrame`` on ``/frames`` or ``/motion``,
+        ``SessionEvent`` on ``/events``) as it came from a loop in another process."""
+        self._enqueue((channel, log_time_ns, payload))
+
     def observe_control(self, control: ControlInput, verdict: Verdict) -> None:
         channel = CONTROLS if verdict is Verdict.ACCEPTED else CONTROLS_REJECTED
         self._enqueue((channel, time.time_ns(), control))
@@ -136,7 +141,15 @@ class McapRecorder:
             self._write(channel, log_time, item)
 
     def _write(self, channel: str, log_time: int, item: Any) -> None:
-        if isinstance(item, Frame):
+        if isinstance(item, bytes):
+            self._writer.add_message(
+                channel_id=self._channels[channel],
+                log_time=log_time,
+                publish_time=log_time,
+                data=item,
+            )
+            self.written += 1
+        elif isinstance(item, Frame):
             self._add(FRAMES, log_time, codec.frame_message(item))
             if item.motion_ego >= 0:
                 self._add(MOTION, log_time, codec.motion_message(item))

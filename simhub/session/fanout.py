@@ -92,6 +92,13 @@ class Fanout:
                     copied = frame.copy()
                 subscription.offer(copied)
 
+    def publish_encoded(self, frame: Frame) -> None:
+        """Offer a frame that is already private to the fan-out (``frame.wire`` set by the
+        adapter that decoded it): no copy."""
+        for subscription in self._subscriptions:
+            if subscription.wants(frame.sequence):
+                subscription.offer(frame)
+
     def publish_event(self, event: SessionEvent) -> None:
         for subscription in self._subscriptions:
             if subscription.events:

@@ -52,6 +52,7 @@ MODES_BACK = {v: k for k, v in MODES.items()}
 BINDINGS = {b: getattr(pb, f"EGO_BINDING_KIND_{b.name}") for b in BindingKind}
 BINDINGS_BACK = {v: k for k, v in BINDINGS.items()}
 EVENTS = {k: getattr(pb, f"SESSION_EVENT_KIND_{k.name}") for k in EventKind}
+EVENTS_BACK = {v: k for k, v in EVENTS.items()}
 CONTROL_STATUS = (pb.CONTROL_STATUS_AWAITING, pb.CONTROL_STATUS_OK, pb.CONTROL_STATUS_LOST)
 _ACCEPTED = VERDICTS.index(Verdict.ACCEPTED)
 
@@ -139,6 +140,20 @@ def event_message(event: SessionEvent) -> pb.SessionEvent:
         ego=event.ego,
         state=STATES[event.state] if event.state is not None else pb.SESSION_STATE_UNSPECIFIED,
         detail=event.detail,
+    )
+
+
+def session_event(message: pb.SessionEvent) -> SessionEvent:
+    """The domain event of a decoded ``SessionEvent`` (inverse of ``event_message``)."""
+    return SessionEvent(
+        session_id=message.session_id,
+        sequence=message.sequence,
+        kind=EVENTS_BACK.get(message.kind, EventKind.WARNING),
+        sim_time_s=message.sim_time,
+        unix_ns=message.unix_ns,
+        ego=message.ego,
+        state=STATES_BACK.get(message.state),
+        detail=message.detail,
     )
 
 

@@ -50,8 +50,13 @@ class ZmqPublisher:
         snapshot_endpoint: str = "tcp://127.0.0.1:*",
         send_hwm: int = 1000,
         curve: CurveKeys | None = None,
+        tap: zmq.Socket[bytes] | None = None,
     ) -> None:
+        """*tap*: a socket (PUSH) that gets a copy of every message, never blocking: the
+        parent process of a loop running in its own process records and fans out from it."""
         self.session = session
+        self._tap = tap
+        self.tap_dropped = 0
         self._topics = (
             codec.topic(session.id, codec.FRAME),
             codec.topic(session.id, codec.MOTION),
@@ -98,6 +103,11 @@ class ZmqPublisher:
             self.published += 1
         except zmq.Again:
             self.dropped += 1
+        if self._tap is not None:
+            try:
+                self._tap.send_multipart((topic, payload), flags=zmq.NOBLOCK, copy=True)
+            except zmq.Again:
+                self.tap_dropped += 1
 
     # ---- snapshots (own thread) ------------------------------------------------------------
 
