@@ -17,6 +17,7 @@ from simhub.facility.service import FacilityService
 from simhub.identity.service import IdentityService
 from simhub.scenario.library import ScenarioLibrary
 from simhub.session.booking_gate import StoredBookingGate
+from simhub.session.scenarios import ScenarioResolver
 from simhub.session.service import SessionService
 from simhub.session_io import LiveIo
 from simhub.settings import Settings
@@ -77,12 +78,14 @@ def build_app(
         mounted = facility_service.state().mounted
         return mounted.cabin_id if mounted else None
 
+    scenarios = ScenarioLibrary(SqlScenarioStore(db), utc_now)
     sessions = SessionService(
         facility,
         SqlSessionStore(db),
-        StoredBookingGate(facility, SqlBookingStore(db), clock),
+        StoredBookingGate(facility, SqlBookingStore(db), clock, mounted_cabin),
         utc_now,
         io_factory=LiveIo(recordings_dir(settings)),
+        scenarios=ScenarioResolver(scenarios, settings.scenarios_dir),
     )
     return App(
         settings=settings,
@@ -93,7 +96,7 @@ def build_app(
         booking_service=BookingService(facility, SqlBookingStore(db), clock, mounted_cabin),
         clock=clock,
         sessions=sessions,
-        scenarios=ScenarioLibrary(SqlScenarioStore(db), utc_now),
+        scenarios=scenarios,
         evaluation=build_evaluation(db),
     )
 

@@ -6,7 +6,7 @@ session id and its endpoints. ``start`` creates and starts a session on a server
 ``watch`` joins a session's ZeroMQ stream (snapshot, then every frame) and shows a live view.
 ``replay`` re-publishes a recording on ZeroMQ. ``drive`` is a keyboard driver for
 demonstrations (w/s throttle/brake, a/d steer, q quit) sending controls over ZeroMQ.
-``session export`` (MP4 video) waits for ``simhub/render``.
+``export`` renders a recording as a video with ``simhub/render``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ def run(
     physics_hz: Annotated[float, typer.Option(help="physics rate")] = 1000.0,
     frame_hz: Annotated[float, typer.Option(help="frame rate")] = 100.0,
     host: Annotated[str, typer.Option(help="ZeroMQ bind address")] = "127.0.0.1",
+    scenario: Annotated[
+        str, typer.Option(help="a scenario file in the scenario library (its external egos)")
+    ] = "",
 ) -> None:
     """Run a virtual session locally; prints {"session_id", "endpoints", "recording"}."""
     from simhub.facility.loader import load_facility
@@ -53,6 +56,7 @@ def run(
         SessionService,
         TrafficConfig,
     )
+    from simhub.session.scenarios import ScenarioResolver
     from simhub.session_io import LiveIo
     from simhub.settings import Settings
 
@@ -64,13 +68,15 @@ def run(
         NoBookings(),
         lambda: datetime.now(UTC),
         io_factory=LiveIo(record_dir, host=host),
+        scenarios=ScenarioResolver(None, settings.scenarios_dir),
     )
     local = Principal("usr_local", "org_local", Role.ENGINEER, "tok_local")
     session = service.create(
         local,
         CreateRequest(
             mode=SessionMode.VIRTUAL,
-            egos=(EgoBinding("ego", BindingKind.CLIENT, cabin),),
+            scenario_ref=scenario,
+            egos=() if scenario else (EgoBinding("ego", BindingKind.CLIENT, cabin),),
             traffic=TrafficConfig(vehicles=traffic),
             physics_hz=physics_hz,
             frame_hz=frame_hz,
@@ -190,6 +196,25 @@ def replay_command(
     console.print(f"sent {sent} messages")
     socket.close(linger=1000)
     context.term()
+
+
+@session_app.command("export")
+def export_command(
+    file: Path,
+    out: Annotated[Path, typer.Option("-o", "--out", help="the video (.mp4, .avi, .gif)")],
+    fps: Annotated[float, typer.Option(help="video frames per second")] = 25.0,
+    follow: Annotated[str, typer.Option(help="entity to follow (default: the first ego)")] = "",
+) -> None:
+    """Render a session recording (MCAP) as a bird's-eye video."""
+    from simhub.errors import SimhubError
+    from simhub.record.export import export_video
+
+    try:
+        info = export_video(file, out, fps=fps, follow=follow or None)
+    except SimhubError as exc:
+        console.print(f"[bold red]error[/]: {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"wrote {info.path}: {info.frame_count} frames, {info.width}x{info.height}")
 
 
 def drive(

@@ -24,6 +24,23 @@ from simhub.stream.curve import CurveKeys
 from simhub.stream.publisher import ZmqControlReceiver, ZmqPublisher
 
 
+def _recorder(recordings_dir: Path, session: Session) -> McapRecorder:
+    """The session's recording, with what rendering it later needs: the road network (as an
+    attachment) or the built-in road's layout, and the scenario reference."""
+    road = Path(session.road_file).read_bytes() if session.road_file else None
+    return McapRecorder(
+        recordings_dir / f"{session.id}.mcap",
+        session.id,
+        metadata={
+            "scenario_ref": session.scenario_ref,
+            "road_file": session.road_file,
+            "lanes": str(session.traffic.lanes),
+            "lane_width_m": str(session.traffic.lane_width_m),
+        },
+        road_xodr=road,
+    )
+
+
 class LiveIo:
     """An ``IoFactory``: call it with a session and its mailbox to open its adapters."""
 
@@ -60,7 +77,7 @@ class LiveIo:
         recorder = None
         path = ""
         if self.record:
-            recorder = McapRecorder(self.recordings_dir / f"{session.id}.mcap", session.id)
+            recorder = _recorder(self.recordings_dir, session)
             mailbox.observe(recorder.observe_control)
             path = str(recorder.path)
 
@@ -87,7 +104,7 @@ class LiveIo:
         )
         recorder = None
         if self.record:
-            recorder = McapRecorder(self.recordings_dir / f"{session.id}.mcap", session.id)
+            recorder = _recorder(self.recordings_dir, session)
             mailbox.observe(recorder.observe_control)
         endpoints = {"controls": receiver.endpoint}
 

@@ -9,7 +9,10 @@ up to the last flushed chunk (``simhub.record.reader`` reads such a file; it has
 Channels: ``/frames`` (``simhub.v1.TelemetryFrame``), ``/motion`` (``TelemetryFrame`` with
 only the motion part), ``/events`` (``simhub.v1.SessionEvent``), ``/controls``
 (``simhub.v1.ControlInput``, with the verdict in the channel of rejected inputs:
-``/controls/rejected``). Log times are the publish / receive times, UTC ns.
+``/controls/rejected``). Log times are the publish / receive times, UTC ns. Metadata
+``session``: ``session_id``, ``scenario_ref``, ``road_file``, ``lanes``, ``lane_width_m`` (the
+built-in straight road's layout); attachment ``road.xodr``: the scenario's road network, so a
+recording renders (``simhub session export``) without the scenario's files.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ MOTION = "/motion"
 EVENTS = "/events"
 CONTROLS = "/controls"
 CONTROLS_REJECTED = "/controls/rejected"
+ROAD_ATTACHMENT = "road.xodr"  # the session's OpenDRIVE network, when it has one
 
 
 class McapRecorder:
@@ -47,6 +51,8 @@ class McapRecorder:
         path: Path,
         session_id: str,
         *,
+        metadata: dict[str, str] | None = None,
+        road_xodr: bytes | None = None,
         flush_interval_s: float = 0.5,
         queue_size: int = 20_000,
         chunk_size: int = 256 * 1024,
@@ -66,7 +72,16 @@ class McapRecorder:
             (CONTROLS_REJECTED, pb.ControlInput),
         ):
             self._channels[channel] = self._register(channel, message_type)
-        self._writer.add_metadata("session", {"session_id": session_id})
+        self._writer.add_metadata("session", {"session_id": session_id, **(metadata or {})})
+        if road_xodr is not None:  # the road travels with the recording (export, replay)
+            now = time.time_ns()
+            self._writer.add_attachment(
+                create_time=now,
+                log_time=now,
+                name=ROAD_ATTACHMENT,
+                media_type="application/xml",
+                data=road_xodr,
+            )
         self._queue: deque[tuple[str, int, Any]] = deque()
         self._queue_size = queue_size
         self._lock = threading.Lock()

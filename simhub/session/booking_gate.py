@@ -1,5 +1,6 @@
 """``BookingGate`` over the booking store: a session runs only in a booking that is checked in
-and whose period has begun and not ended."""
+and whose period has begun and not ended; a motion booking also needs its cabin mounted on the
+platform (``mounted_cabin``: the facility's state now)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,13 @@ _MODES = {BookingMode.MOTION: SessionMode.MOTION, BookingMode.FIXED_BASE: Sessio
 
 class StoredBookingGate:
     def __init__(
-        self, facility: Facility, store: BookingStore, clock: Callable[[], datetime]
+        self,
+        facility: Facility,
+        store: BookingStore,
+        clock: Callable[[], datetime],
+        mounted_cabin: Callable[[], str | None] | None = None,
     ) -> None:
+        self._mounted_cabin = mounted_cabin
         self._facility = facility
         self._store = store
         self._clock = clock
@@ -30,6 +36,7 @@ class StoredBookingGate:
             return None
         if not booking.start <= self._clock() < booking.end:
             return None
+        mounted = self._mounted_cabin() if self._mounted_cabin is not None else None
         cabin = self._facility.cabin(booking.cabin_id)
         bay = (
             cabin.home_bay_id
@@ -42,4 +49,5 @@ class StoredBookingGate:
             cabin_id=booking.cabin_id,
             mode=_MODES[booking.mode],
             bay_id=bay,
+            mounted_cabin_id=mounted if self._mounted_cabin is not None else booking.cabin_id,
         )

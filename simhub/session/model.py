@@ -136,6 +136,8 @@ class Session:
     cabin_id: str = ""
     bay_id: str = ""
     scenario_ref: str = ""
+    scenario_file: str = ""  # the resolved scenario file (live only, not stored)
+    road_file: str = ""  # its OpenDRIVE road network ("" : the built-in straight road)
     traffic: TrafficConfig = TrafficConfig()
     physics_hz: float = 1000.0
     frame_hz: float = 100.0

@@ -34,6 +34,7 @@ class ResolvedScenario:
     ref: str
     path: Path
     external_entities: tuple[str, ...]
+    road_file: str = ""  # the scenario's OpenDRIVE file, "" if none
 
 
 def _invalid(description: str) -> InvalidArgument:
@@ -68,7 +69,8 @@ class ScenarioResolver:
                 '<Property name="simhub" value="external"/> (or esmini\'s ExternalController) '
                 "so a cabin, a bay or a client can drive it"
             )
-        return ResolvedScenario(ref, path, tuple(external))
+        road = load(path).road_file
+        return ResolvedScenario(ref, path, tuple(external), str(road) if road else "")
 
     def _file(self, ref: str, virtual: bool) -> Path:
         if not virtual:

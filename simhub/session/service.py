@@ -77,6 +77,7 @@ class CheckedInBooking:
     cabin_id: str
     mode: SessionMode  # MOTION or FIXED_BASE
     bay_id: str = ""
+    mounted_cabin_id: str | None = None  # on the motion platform now (None: none mounted)
 
 
 class BookingGate(Protocol):
@@ -296,6 +297,19 @@ class SessionService:
                 raise _invalid(
                     "mode", f"booking {booking.booking_id} is checked in for {booking.mode.value}"
                 )
+            if booking.mode is SessionMode.MOTION and booking.mounted_cabin_id != booking.cabin_id:
+                raise FailedPrecondition(
+                    f"booking {booking.booking_id} is for cabin {booking.cabin_id}, but "
+                    f"{booking.mounted_cabin_id or 'no cabin'} is mounted on the motion "
+                    "platform: swap the cabins first",
+                    [
+                        PreconditionViolation(
+                            "CABIN_MOUNTED",
+                            f"cabin:{booking.cabin_id}",
+                            "mount the booking's cabin on the platform",
+                        )
+                    ],
+                )
             organisation = booking.organisation_id
             cabin_id, bay_id = booking.cabin_id, booking.bay_id
         physics_hz = request.physics_hz or self._config.physics_hz
@@ -327,6 +341,8 @@ class SessionService:
             cabin_id=cabin_id,
             bay_id=bay_id,
             scenario_ref=request.scenario_ref,
+            scenario_file=str(resolved.path) if resolved is not None else "",
+            road_file=resolved.road_file if resolved is not None else "",
             traffic=request.traffic,
             physics_hz=physics_hz,
             frame_hz=frame_hz,
