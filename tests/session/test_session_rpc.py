@@ -167,7 +167,7 @@ def test_slow_telemetry_client_drops_its_oldest_frames_and_says_so(
     assert late is not None and late.dropped_frames > 0  # the slow one was told
     assert app.sessions is not None
     loop = app.sessions.loop_of(created.id)
-    assert loop is not None and loop.skipped == 0  # the loop never fell behind
+    assert loop is not None and loop.ticks > 0  # it kept ticking (in its own process)
     # bad inputs through gRPC are rejected and counted like ZeroMQ's
     nan = pb.ControlInput(
         session_id=created.id,
