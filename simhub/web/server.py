@@ -19,6 +19,8 @@ from simhub.web import (
     api,
     booking_api,
     booking_pages,
+    evaluation_api,
+    evaluation_pages,
     pages,
     scenario_api,
     scenario_pages,
@@ -37,6 +39,8 @@ ROUTERS = (
     scenario_pages.router,
     session_api.router,
     session_pages.router,
+    evaluation_api.router,
+    evaluation_pages.router,
 )
 
 
@@ -51,6 +55,7 @@ def create_web_app(application: App) -> FastAPI:
     web.state.simhub = application
     web.state.time_zone = ZoneInfo(application.facility.time_zone)
     web.state.replays = OrderedDict()  # scenario replays, see scenario_api.replay
+    web.state.reports = {}  # finished runs' reports, see evaluation_api.build_report
     web.add_exception_handler(SimhubError, problem_response)
 
     async def to_signin(request: Request, exc: Exception) -> RedirectResponse:

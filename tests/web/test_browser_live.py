@@ -11,9 +11,7 @@ from tests.web.conftest import ARTIFACTS, UNLABELLED, RunningWeb, sign_in
 SEQUENCE = "Number(document.getElementById('live-canvas').dataset.sequence || 0)"
 
 
-def test_watch_a_live_session_canvas_update(
-    browser: Any, web: RunningWeb, tokens: Tokens
-) -> None:
+def test_watch_a_live_session_canvas_update(browser: Any, web: RunningWeb, tokens: Tokens) -> None:
     page = sign_in(browser, web, tokens.engineer)
     page.get_by_role("link", name="Live").click()
     page.get_by_label("Start speed (km/h)").fill("60")
@@ -31,12 +29,16 @@ def test_watch_a_live_session_canvas_update(
     page.get_by_label("Drive from this browser (arrow keys)").check()
     page.get_by_label("Throttle").fill("0.5")
     page.wait_for_function("() => document.getElementById('controls-status').textContent === 'ok'")
-    page.wait_for_function("() => Number(document.getElementById('controls-accepted').textContent) > 5")
+    page.wait_for_function(
+        "() => Number(document.getElementById('controls-accepted').textContent) > 5"
+    )
     assert page.evaluate(UNLABELLED) == []
     page.screenshot(path=str(ARTIFACTS / "live-driving.png"), full_page=True)
 
     page.get_by_label("Drive from this browser (arrow keys)").uncheck()
-    page.wait_for_function("() => document.getElementById('controls-status').textContent === 'lost'")
+    page.wait_for_function(
+        "() => document.getElementById('controls-status').textContent === 'lost'"
+    )
     assert "controls_lost" in page.locator("#events").inner_text()
     assert "bad" in (page.locator("#controls-state").get_attribute("class") or "")
     page.screenshot(path=str(ARTIFACTS / "live-controls-lost.png"), full_page=True)
@@ -46,4 +48,6 @@ def test_watch_a_live_session_canvas_update(
     tablet.wait_for_function(f"() => {SEQUENCE} > 0")
     tablet.screenshot(path=str(ARTIFACTS / "live-tablet.png"), full_page=True)
     page.get_by_role("button", name="Stop").click()
-    page.wait_for_function("() => document.getElementById('session-state').textContent !== 'running'")
+    page.wait_for_function(
+        "() => document.getElementById('session-state').textContent !== 'running'"
+    )

@@ -22,7 +22,7 @@ function road(x) {
 
 function draw(frame) {
   const ego = frame.entities[0];
-  const view = makeView(canvas, ego ? ego.x : 0, LANE_WIDTH_M, 90);
+  const view = makeView(canvas, ego ? ego.x + 30 : 0, LANE_WIDTH_M, 160);
   drawRoad(ctx, view, road(ego ? ego.x : 0));
   drawBoxes(ctx, view, frame.entities.map((e, i) => ({ ...e, highlight: i === 0 })));
   hud(ctx, [`t = ${frame.sim_time_s.toFixed(1)} s`, `${ego ? ego.name : ""}: ${((frame.ego?.speed_m_s ?? 0) * 3.6).toFixed(0)} km/h`]);
