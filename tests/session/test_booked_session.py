@@ -9,19 +9,8 @@ from simhub.app import App
 from simhub.booking.model import BookingMode
 from simhub.booking.service import BookingSpec
 from simhub.errors import FailedPrecondition
-from simhub.identity.model import Principal
 from simhub.session import CreateRequest, SessionMode, SessionState
-from tests.booking.conftest import Clock, People, app, at, clock, people  # noqa: F401
-
-
-def checked_in(app: App, people: People, clock: Clock, cabin: str, who: Principal) -> str:
-    """Book *cabin* on the platform on 3 March 09:00-11:00, approve, check in at 09:05."""
-    service = app.booking_service
-    booking = service.request(who, BookingSpec(cabin, BookingMode.MOTION, at(3, 9), at(3, 11)))
-    service.approve(people.operator, booking.id)
-    clock.now = at(3, 9, 5)
-    service.check_in(who, booking.id)
-    return booking.id
+from tests.booking.conftest import Clock, People, app, at, clock, people  # noqa: F401  (fixtures)
 
 
 def test_a_checked_in_motion_booking_runs_a_session_on_the_mounted_cabin(
@@ -30,7 +19,13 @@ def test_a_checked_in_motion_booking_runs_a_session_on_the_mounted_cabin(
     clock: Clock,  # noqa: F811
 ) -> None:
     assert app.sessions is not None
-    booking_id = checked_in(app, people, clock, "passenger", people.engineer)
+    booking = app.booking_service.request(
+        people.engineer, BookingSpec("passenger", BookingMode.MOTION, at(3, 9), at(3, 11))
+    )
+    app.booking_service.approve(people.operator, booking.id)
+    clock.now = at(3, 9, 5)
+    app.booking_service.check_in(people.engineer, booking.id)
+    booking_id = booking.id
     session = app.sessions.create(
         people.engineer, CreateRequest(mode=SessionMode.MOTION, booking_id=booking_id)
     )
