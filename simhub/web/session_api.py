@@ -262,8 +262,14 @@ async def telemetry(socket: WebSocket, session_id: str, rate_hz: float = 10.0) -
     await socket.accept()
     controls = asyncio.create_task(_receive_controls(socket, service, principal, session_id))
     try:
-        while not controls.done():
-            await wake.wait()
+        while True:
+            # wake on a frame or event, or when the page goes away (the reader of its controls
+            # ends): a created session that never starts sends nothing to notice that by
+            waiter = asyncio.ensure_future(wake.wait())
+            done, _ = await asyncio.wait({waiter, controls}, return_when=asyncio.FIRST_COMPLETED)
+            if controls in done:
+                waiter.cancel()
+                break
             wake.clear()
             got, _, dropped = frames.drain()
             _, happened, _ = events.drain()

@@ -114,6 +114,11 @@ def test_rule_violation_shows_next_to_its_field(
     assert "lasts 20 min; allowed: 30 to 480 min" in error.inner_text()
     # the message sits in the duration field's own cell, not in a banner
     assert duration.locator("xpath=..").locator("#b_duration-error").count() == 1
+    # the accessibility tree names every control of the form, and the error is an alert
+    tree = page.locator("#book-form").aria_snapshot()
+    for control in ('combobox "Cabin"', 'combobox "Mode"', 'textbox "Purpose"', "spinbutton"):
+        assert control in tree, tree
+    assert "alert" in tree and "lasts 20 min" in tree
     page.screenshot(path=str(ARTIFACTS / "book-violation.png"), full_page=True)
 
     form = page.locator("#book-form")

@@ -17,7 +17,7 @@ from tests.web.conftest import ARTIFACTS, UNLABELLED, RunningWeb, sign_in
 
 SUITE = """name: web-small
 duration_s: 4
-chunk_episodes: 2
+chunk_episodes: 4
 seeds: 1
 scenarios:
   - name: ccrs

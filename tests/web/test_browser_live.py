@@ -8,6 +8,9 @@ from typing import Any
 from tests.conftest import Tokens
 from tests.web.conftest import ARTIFACTS, UNLABELLED, RunningWeb, sign_in
 
+STATUS = "document.getElementById('controls-status').textContent"
+ACCEPTED = "document.getElementById('controls-accepted').textContent"
+STATE = "document.getElementById('session-state').textContent"
 SEQUENCE = "Number(document.getElementById('live-canvas').dataset.sequence || 0)"
 
 
@@ -28,7 +31,7 @@ def test_watch_a_live_session_canvas_update(browser: Any, web: RunningWeb, token
 
     page.get_by_label("Drive from this browser (arrow keys)").check()
     page.get_by_label("Throttle").fill("0.5")
-    page.wait_for_function("() => document.getElementById('controls-status').textContent === 'ok'")
+    page.wait_for_function(f"() => {STATUS} === 'ok'")
     page.wait_for_function(
         "() => Number(document.getElementById('controls-accepted').textContent) > 5"
     )

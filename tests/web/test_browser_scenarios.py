@@ -52,7 +52,8 @@ def test_broken_scenario_error_on_its_line_good_one_previews_and_replays(
     page.wait_for_url(f"{web.url}/scenarios/scn_*")
     preview = page.get_by_role("img", name="Bird's-eye view of cut-in at t = 0 s")
     page.wait_for_function(
-        "() => { const i = document.getElementById('preview'); return i.complete && i.naturalWidth > 0 }"
+        "() => { const i = document.getElementById('preview');"
+        " return i.complete && i.naturalWidth > 0 }"
     )
     assert preview.evaluate("i => i.naturalWidth") > 100
     assert "v1" in page.locator("table").first.inner_text()
