@@ -20,20 +20,26 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
 from simhub.dynamics import Stepper
-from simhub.dynamics.collision import boxes_overlap
 from simhub.engine.actions import advance_followers
 from simhub.engine.compile import build_storyboard, entity_table
 from simhub.engine.context import Context, LogEntry
 from simhub.engine.controllers import controller_spec, merge_specs
-from simhub.engine.kinematics import advance, place_all
+from simhub.engine.physics import (
+    advance_road,
+    contacts,
+    derive_all,
+    derive_states,
+    ego_metrics,
+    move_and_place,
+    place_road,
+)
 from simhub.engine.storyboard import Storyboard
 from simhub.engine.traffic import Traffic
-from simhub.engine.world import MODE_DYNAMICS, MODE_ROAD, World
+from simhub.engine.world import MODE_DYNAMICS, World
 from simhub.errors import InvalidArgument
 from simhub.facility.model import VehicleModel, VehicleParams
 from simhub.road import RoadNetwork, load_opendrive
@@ -42,7 +48,6 @@ from simhub.scenario import Scenario
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
 
-STANDSTILL_SPEED = 1e-4  # m/s
 
 
 @lru_cache(maxsize=16)
@@ -72,29 +77,6 @@ class Metrics:
     collision_time: F64
     min_ttc: F64
     min_distance: F64
-
-
-@numba.njit(cache=True)
-def _contacts(x: F64, y: F64, heading: F64, length: F64, width: F64, cx: F64, cy: F64,
-              present: B, out: npt.NDArray[np.bool_]) -> None:
-    episodes, n = x.shape
-    for e in range(episodes):
-        for i in range(n):
-            out[e, i, i] = False
-            for j in range(i + 1, n):
-                hit = False
-                if present[e, i] and present[e, j]:
-                    ci, si = math.cos(heading[e, i]), math.sin(heading[e, i])
-                    cj, sj = math.cos(heading[e, j]), math.sin(heading[e, j])
-                    hit = boxes_overlap(
-                        x[e, i] + cx[e, i] * ci - cy[e, i] * si,
-                        y[e, i] + cx[e, i] * si + cy[e, i] * ci, heading[e, i],
-                        length[e, i], width[e, i],
-                        x[e, j] + cx[e, j] * cj - cy[e, j] * sj,
-                        y[e, j] + cx[e, j] * sj + cy[e, j] * cj, heading[e, j],
-                        length[e, j], width[e, j])
-                out[e, i, j] = hit
-                out[e, j, i] = hit
 
 
 class BatchWorld:
@@ -143,7 +125,8 @@ class BatchWorld:
                                np.full(n, np.inf))
         self.storyboard.start(self.ctx)
         self._place()
-        self._derive(first=True)
+        self._previous_speed = np.zeros_like(world.speed)
+        self._derive()
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -239,7 +222,8 @@ class BatchWorld:
         ctx = self.ctx
         w = self.world
         self.storyboard.step(ctx)
-        previous_speed = w.speed.copy()
+        previous_speed = self._previous_speed
+        previous_speed[...] = w.speed
         self.traffic.step(ctx)
         if self.external:
             self._external(controls)
@@ -247,10 +231,19 @@ class BatchWorld:
         w.frame += 1
         if w.time_of_day_animated.any():
             w.time_of_day[w.time_of_day_animated] += self.dt
-        self._move()
-        with np.errstate(invalid="ignore"):
-            w.acceleration[:] = (w.speed - previous_speed) / self.dt
-        self._derive()
+        if self.network is not None and not ctx.followers and not self.external:
+            move_and_place(self.network.arrays, w.mode, w.present, w.road, w.lane, w.s,
+                           w.lane_offset, w.direction, w.heading_offset, w.speed, self.dt,
+                           w.odometer, w.end_of_road, w.x, w.y, w.z, w.heading, w.pitch, w.t,
+                           w.on_road)
+        else:
+            self._move()
+        m = self.metrics
+        derive_all(w.time, self.ego, w.speed, previous_speed, self.dt, w.acceleration,
+                   w.end_of_road, w.on_road, w.standstill_since, w.end_of_road_since,
+                   w.off_road_since, w.x, w.y, w.heading, w.length, w.width, w.center_x,
+                   w.center_y, w.present, ctx.traffic_visible, w.colliding, m.collided,
+                   m.collision_time, m.min_ttc, m.min_distance)
 
     def run(self, duration: float | None = None, max_steps: int = 10_000_000) -> None:
         """Step until every storyboard has ended or ``duration`` [s] has passed."""
@@ -307,13 +300,9 @@ class BatchWorld:
 
     def _move(self) -> None:
         ctx, w = self.ctx, self.world
-        road_mode = (w.mode == MODE_ROAD) & w.present & (np.abs(w.speed) > 1e-12)
-        if self.network is not None and road_mode.any():
-            flat = road_mode.ravel()
-            end = w.end_of_road.ravel()
-            advance(self.network.arrays, w.road.ravel(), w.s.ravel(), w.t.ravel(),
-                    w.direction.ravel(), w.speed.ravel(), w.heading_offset.ravel(), flat,
-                    self.dt, w.odometer.ravel(), end)
+        if self.network is not None:
+            advance_road(self.network.arrays, w.mode, w.present, w.road, w.s, w.t, w.direction,
+                         w.speed, w.heading_offset, self.dt, w.odometer, w.end_of_road)
         if ctx.followers:
             advance_followers(ctx)
         if self.external:
@@ -348,86 +337,19 @@ class BatchWorld:
         w = self.world
         if self.network is None:
             return
-        mask = ((w.mode == MODE_ROAD) & w.present).ravel()
-        if not mask.any():
-            return
-        place_all(self.network.arrays, w.road.ravel(), w.lane.ravel(), w.s.ravel(),
-                  w.lane_offset.ravel(), w.direction.ravel(), w.heading_offset.ravel(), mask,
-                  w.x.ravel(), w.y.ravel(), w.z.ravel(), w.heading.ravel(), w.pitch.ravel(),
-                  w.t.ravel(), w.on_road.ravel())
+        place_road(self.network.arrays, w.mode, w.present, w.road, w.lane, w.s, w.lane_offset,
+                   w.direction, w.heading_offset, w.x, w.y, w.z, w.heading, w.pitch, w.t,
+                   w.on_road)
 
-    def _derive(self, first: bool = False) -> None:
-        w = self.world
-        now = w.time
-        still = np.abs(w.speed) < STANDSTILL_SPEED
-        w.standstill_since = np.where(still, np.where(np.isnan(w.standstill_since), now,
-                                                      w.standstill_since), np.nan)
-        w.end_of_road_since = np.where(w.end_of_road, np.where(
-            np.isnan(w.end_of_road_since), now, w.end_of_road_since), np.nan)
-        off = ~w.on_road
-        w.off_road_since = np.where(off, np.where(np.isnan(w.off_road_since), now,
-                                                  w.off_road_since), np.nan)
-        solid = w.present & self.ctx.traffic_visible
-        _contacts(w.x, w.y, w.heading, w.length, w.width, w.center_x, w.center_y, solid,
-                  w.colliding)
-        self._metrics(first)
-
-    def _metrics(self, first: bool) -> None:
-        w, m, k = self.world, self.metrics, self.ego
-        hit = w.colliding[:, k, :].any(axis=1)
-        new = hit & ~m.collided
-        m.collision_time[new] = w.time
-        m.collided |= hit
-        _ego_metrics(k, w.x, w.y, w.heading, w.speed, w.length, w.width, w.center_x,
-                     w.center_y, w.present, w.colliding, m.min_ttc, m.min_distance)
-
-
-@numba.njit(cache=True)
-def _ego_metrics(k: int, x: F64, y: F64, heading: F64, speed: F64, length: F64, width: F64,
-                 cx: F64, cy: F64, present: B, colliding: npt.NDArray[np.bool_],
-                 min_ttc: F64, min_distance: F64) -> None:
-    """Update the ego's smallest TTC to entities ahead and smallest box gap, per episode.
-
-    Gaps are measured in the ego's frame between box extents (longitudinal and lateral);
-    an entity is "ahead" when its box is in front of the ego's and overlaps it laterally.
-    """
-    episodes, n = x.shape
-    for e in range(episodes):
-        c, s = math.cos(heading[e, k]), math.sin(heading[e, k])
-        front = cx[e, k] + length[e, k] / 2
-        rear = cx[e, k] - length[e, k] / 2
-        left = cy[e, k] + width[e, k] / 2
-        right = cy[e, k] - width[e, k] / 2
-        for j in range(n):
-            if j == k or not present[e, j]:
-                continue
-            dx = x[e, j] - x[e, k]
-            dy = y[e, j] - y[e, k]
-            lon = dx * c + dy * s
-            lat = -dx * s + dy * c
-            dh = heading[e, j] - heading[e, k]
-            cj, sj = math.cos(dh), math.sin(dh)
-            center_lon = lon + cx[e, j] * cj - cy[e, j] * sj
-            center_lat = lat + cx[e, j] * sj + cy[e, j] * cj
-            reach_lon = abs(length[e, j] / 2 * cj) + abs(width[e, j] / 2 * sj)
-            reach_lat = abs(length[e, j] / 2 * sj) + abs(width[e, j] / 2 * cj)
-            gap_lon = max(center_lon - reach_lon - front, rear - (center_lon + reach_lon), 0.0)
-            gap_lat = max(center_lat - reach_lat - left, right - (center_lat + reach_lat), 0.0)
-            if colliding[e, k, j]:
-                gap_lon = 0.0
-                gap_lat = 0.0
-            distance = math.hypot(gap_lon, gap_lat)
-            if distance < min_distance[e]:
-                min_distance[e] = distance
-            ahead = center_lon - reach_lon - front
-            closing = speed[e, k] - speed[e, j] * cj
-            ttc = math.inf
-            if colliding[e, k, j]:
-                ttc = 0.0
-            elif ahead > 0.0 and gap_lat <= 0.0 and closing > 1e-9:
-                ttc = ahead / closing
-            if ttc < min_ttc[e]:
-                min_ttc[e] = ttc
+    def _derive(self) -> None:
+        w, m = self.world, self.metrics
+        derive_states(w.time, w.speed, w.end_of_road, w.on_road, w.standstill_since,
+                      w.end_of_road_since, w.off_road_since)
+        contacts(w.x, w.y, w.heading, w.length, w.width, w.center_x, w.center_y, w.present,
+                 self.ctx.traffic_visible, w.colliding)
+        ego_metrics(w.time, self.ego, w.x, w.y, w.heading, w.speed, w.length, w.width,
+                    w.center_x, w.center_y, w.present, w.colliding, m.collided,
+                    m.collision_time, m.min_ttc, m.min_distance)
 
 
 def _params_from_entity(world: World, k: int) -> VehicleParams:

@@ -15,9 +15,9 @@ import numpy.typing as npt
 
 from simhub.dynamics import IdmParams, MobilParams, mobil_lane_changes
 from simhub.engine.context import Context
-from simhub.engine.kinematics import lane_centers
-from simhub.engine.shapes import shape_fraction
+from simhub.engine.kinematics import lane_center_t
 from simhub.engine.world import MODE_ROAD
+from simhub.road.kernels import RoadArrays, locate_lane
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -69,6 +69,11 @@ def _leaders(k: int, road: I64, s: F64, t: F64, direction: F64, speed: F64, head
                 lead_speed[e] = speed[e, j] * math.cos(heading[e, j] - heading[e, k])
 
 
+# Columns of ``Traffic._params`` (each ``(E,)``), in the order the kernel reads them.
+_PARAMS = (("desiredSpeed", 30.0), ("timeHeadway", 1.5), ("minimumGap", 2.0),
+           ("maxAcceleration", 1.5), ("comfortableDeceleration", 2.0), ("maxDeceleration", 9.0))
+
+
 class Traffic:
     """IDM / MOBIL drivers of a batch."""
 
@@ -78,27 +83,45 @@ class Traffic:
         self.start_t = np.zeros((n, cols))
         self.target_lane = np.zeros((n, cols), np.int64)
         self.elapsed = np.zeros((n, cols))
+        self._key: tuple[tuple[int, int], ...] | None = None
+        self._columns = np.zeros(0, np.int64)
+        self._mobil_flags = np.zeros(0, np.bool_)
+        self._params = np.zeros((0, len(_PARAMS), n))
+
+    def _driven(self, ctx: Context) -> None:
+        """Columns driven by IDM (in assignment order) and their parameters ``(n, 6, E)``;
+        rebuilt only when a controller assignment changed."""
+        key = tuple((k, id(s)) for k, s in ctx.controllers.items()
+                    if s.kind in ("idm", "idm_mobil"))
+        if key == self._key:
+            return
+        self._key = key
+        n = ctx.world.episodes
+        specs = [(k, ctx.controllers[k]) for k, _ in key]
+        self._columns = np.array([k for k, _ in specs], dtype=np.int64)
+        self._mobil_flags = np.array([s.kind == "idm_mobil" for _, s in specs], dtype=np.bool_)
+        self._params = np.array([[np.broadcast_to(np.asarray(s.get(name, default),
+                                                             dtype=np.float64), (n,))
+                                  for name, default in _PARAMS] for _, s in specs],
+                                dtype=np.float64).reshape(len(specs), len(_PARAMS), n)
 
     def step(self, ctx: Context) -> None:
+        """IDM speeds of every driven entity (then its MOBIL lane change), in the order the
+        controllers were assigned: a later entity sees the earlier ones' new speeds."""
         w = ctx.world
-        for k, spec in ctx.controllers.items():
-            if spec.kind not in ("idm", "idm_mobil"):
-                continue
-            active = ctx.longitudinal_control[:, k] & (w.mode[:, k] == MODE_ROAD)
-            if not active.any():
-                continue
-            gap, lead_speed = leaders(ctx, k)
-            desired = np.broadcast_to(spec.get("desiredSpeed", 30.0), (w.episodes,))
-            acc = idm_acceleration(w.speed[:, k], gap, lead_speed, np.asarray(desired),
-                                   spec.get("timeHeadway", 1.5), spec.get("minimumGap", 2.0),
-                                   spec.get("maxAcceleration", 1.5),
-                                   spec.get("comfortableDeceleration", 2.0))
-            brake_cap = np.minimum(spec.get("maxDeceleration", 9.0), w.friction * G)
-            acc = np.clip(acc, -brake_cap, spec.get("maxAcceleration", 1.5))
-            speed = np.maximum(w.speed[:, k] + acc * ctx.dt, 0.0)
-            w.speed[active, k] = speed[active]
-            if spec.kind == "idm_mobil":
-                self._lane_change_step(ctx, k)
+        self._driven(ctx)
+        if self._columns.shape[0]:
+            solid = w.present & ctx.traffic_visible
+            if self._mobil_flags.any():
+                _idm_mobil_step(ctx.arrays, self._columns, self._mobil_flags, self._params,
+                                ctx.longitudinal_control, w.mode, w.road, w.s, w.t, w.direction,
+                                w.speed, w.heading, w.length, w.width, w.center_x, solid,
+                                w.friction, ctx.dt, w.lateral_owner, w.lane, w.lane_offset,
+                                w.heading_offset, self.start_t, self.target_lane, self.elapsed)
+            else:
+                _idm_step(self._columns, self._params, ctx.longitudinal_control, w.mode, w.road,
+                          w.s, w.t, w.direction, w.speed, w.heading, w.length, w.width,
+                          w.center_x, solid, w.friction, ctx.dt)
         self._mobil(ctx)
 
     def _mobil(self, ctx: Context) -> None:
@@ -127,24 +150,89 @@ class Traffic:
             self.elapsed[change, k] = 0.0
             w.lateral_owner[change, k] = MOBIL_OWNER
 
-    def _lane_change_step(self, ctx: Context, k: int) -> None:
-        w = ctx.world
-        mine = w.lateral_owner[:, k] == MOBIL_OWNER
-        if not mine.any():
-            return
-        self.elapsed[mine, k] += ctx.dt
-        center = lane_centers(ctx.arrays, w.road[:, k], self.target_lane[:, k], w.s[:, k])
-        center = np.where(np.isnan(center), w.t[:, k], center)
-        f = self.elapsed[:, k] / LANE_CHANGE_S
-        t_new = self.start_t[:, k] + (center - self.start_t[:, k]) * shape_fraction(
-            "sinusoidal", f)
-        from simhub.engine.actions import _set_lateral
 
-        with np.errstate(divide="ignore", invalid="ignore"):
-            angle = np.where(w.speed[:, k] > 1e-9, np.arctan(
-                (t_new - w.t[:, k]) * w.direction[:, k]
-                / np.maximum(w.speed[:, k] * ctx.dt, 1e-12)), 0.0)
-        _set_lateral(ctx, k, mine, t_new, angle)
-        done = mine & (f >= 1.0)
-        w.heading_offset[done, k] = 0.0
-        w.lateral_owner[done, k] = -1
+@numba.njit(cache=True)
+def _idm_column(j: int, k: int, params: F64, control: B, mode: I64, road: I64, s: F64, t: F64,
+                direction: F64, speed: F64, heading: F64, length: F64, width: F64, cx: F64,
+                solid: B, friction: F64, dt: float) -> bool:
+    """IDM speed update of column ``k`` (parameter row ``j``); False where it drives nowhere.
+
+    The same arithmetic as ``idm_acceleration`` and ``leaders``, one episode at a time."""
+    episodes = s.shape[0]
+    active = False
+    for e in range(episodes):
+        if control[e, k] and mode[e, k] == MODE_ROAD:
+            active = True
+            break
+    if not active:
+        return False
+    gap = np.full(episodes, np.inf)
+    lead_speed = np.zeros(episodes)
+    _leaders(k, road, s, t, direction, speed, heading, length, width, cx, solid, gap,
+             lead_speed)
+    for e in range(episodes):
+        if not (control[e, k] and mode[e, k] == MODE_ROAD):
+            continue
+        desired, headway, min_gap = params[j, 0, e], params[j, 1, e], params[j, 2, e]
+        a_max, b_comf, b_max = params[j, 3, e], params[j, 4, e], params[j, 5, e]
+        v = speed[e, k]
+        free = 1.0 - (max(v, 0.0) / max(desired, 1e-3)) ** 4
+        wanted = min_gap + max(0.0, v * headway + v * (v - lead_speed[e])
+                               / (2.0 * math.sqrt(a_max * b_comf)))
+        interaction = 0.0
+        if math.isfinite(gap[e]):
+            interaction = (wanted / max(gap[e], 0.01)) ** 2
+        acc = a_max * (free - interaction)
+        brake_cap = min(b_max, friction[e] * G)
+        acc = min(max(acc, -brake_cap), a_max)
+        speed[e, k] = max(v + acc * dt, 0.0)
+    return True
+
+
+@numba.njit(cache=True)
+def _idm_step(columns: I64, params: F64, control: B, mode: I64, road: I64, s: F64, t: F64,
+              direction: F64, speed: F64, heading: F64, length: F64, width: F64, cx: F64,
+              solid: B, friction: F64, dt: float) -> None:
+    for j in range(columns.shape[0]):
+        _idm_column(j, columns[j], params, control, mode, road, s, t, direction, speed,
+                    heading, length, width, cx, solid, friction, dt)
+
+
+@numba.njit(cache=True)
+def _idm_mobil_step(arrays: RoadArrays, columns: I64, mobil: B, params: F64, control: B,
+                    mode: I64, road: I64, s: F64, t: F64, direction: F64, speed: F64,
+                    heading: F64, length: F64, width: F64, cx: F64, solid: B, friction: F64,
+                    dt: float, lateral_owner: I64, lane: I64, lane_offset: F64,
+                    heading_offset: F64, start_t: F64, target_lane: I64, elapsed: F64) -> None:
+    """``_idm_step`` with the running MOBIL lane changes (3 s, sinusoidal) of ``idm_mobil``
+    columns, each right after its entity's speed update."""
+    for j in range(columns.shape[0]):
+        k = columns[j]
+        if not _idm_column(j, k, params, control, mode, road, s, t, direction, speed, heading,
+                           length, width, cx, solid, friction, dt) or not mobil[j]:
+            continue
+        for e in range(s.shape[0]):
+            if lateral_owner[e, k] != MOBIL_OWNER:
+                continue
+            elapsed[e, k] += dt
+            center = lane_center_t(arrays, road[e, k], target_lane[e, k], s[e, k])
+            if math.isnan(center):
+                center = t[e, k]
+            f = elapsed[e, k] / LANE_CHANGE_S
+            progress = (1.0 - math.cos(math.pi * min(max(f, 0.0), 1.0))) / 2.0
+            t_new = start_t[e, k] + (center - start_t[e, k]) * progress
+            angle = 0.0
+            if speed[e, k] > 1e-9:
+                angle = math.atan((t_new - t[e, k]) * direction[e, k]
+                                  / max(speed[e, k] * dt, 1e-12))
+            new_lane, _ = locate_lane(arrays, road[e, k], s[e, k], t_new)
+            new_center = lane_center_t(arrays, road[e, k], new_lane, s[e, k])
+            if math.isnan(new_center):
+                new_center = 0.0
+            t[e, k] = t_new
+            lane[e, k] = new_lane
+            lane_offset[e, k] = t_new - new_center
+            heading_offset[e, k] = angle
+            if f >= 1.0:
+                heading_offset[e, k] = 0.0
+                lateral_owner[e, k] = -1
