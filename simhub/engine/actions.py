@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -22,7 +23,7 @@ from simhub.engine.context import Context
 from simhub.engine.controllers import ControllerSpec, controller_spec, merge_specs
 from simhub.engine.kinematics import lane_centers, locate_lanes
 from simhub.engine.positions import PositionFn, at_world, compile_position, numbers, same
-from simhub.engine.shapes import duration_for_rate, shape_fraction
+from simhub.engine.shapes import SHAPE_CODES, duration_for_rate, shape_fraction, shape_progress
 from simhub.engine.trajectory import Path, compile_trajectory
 from simhub.engine.world import MODE_ROAD, MODE_WORLD
 from simhub.errors import InvalidArgument
@@ -116,21 +117,32 @@ class SpeedRuntime(Runtime):
 
     def step(self, ctx: Context, mask: B) -> B:
         w = ctx.world
-        mine = mask & (w.longitudinal_owner[:, self.k] == self.id)
-        lost = mask & ~mine
-        self.elapsed[mine] += ctx.dt
-        with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.where(self.duration > 0, self.elapsed / self.duration, 1.0)
-        progress = shape_fraction(self.shape, f)
-        target = self.target(ctx)
-        speed = self.start_speed + (target - self.start_speed) * progress
-        w.speed[mine, self.k] = speed[mine]
-        reached = f >= 1.0 - DONE_EPS
-        if self.continuous:
-            return np.asarray(lost, dtype=np.bool_)
-        done = mine & reached
-        _release(w.longitudinal_owner, self.k, done, self.id)
-        return np.asarray(done | lost, dtype=np.bool_)
+        done = np.empty(w.episodes, np.bool_)
+        _speed_step(mask, w.longitudinal_owner, self.k, self.id, self.elapsed, self.duration,
+                    ctx.dt, SHAPE_CODES.get(self.shape, 3), self.start_speed, self.target(ctx),
+                    w.speed, self.continuous, done)
+        return done
+
+
+@numba.njit(cache=True)
+def _speed_step(mask: B, owner: I64, k: int, ident: int, elapsed: F64, duration: F64, dt: float,
+                shape: int, start_speed: F64, target: F64, speed: F64, continuous: bool,
+                done: B) -> None:
+    """One step of a speed transition in the masked episodes where it still owns entity
+    ``k``'s speed; ``done`` where it ended (or lost the entity to another action)."""
+    for e in range(mask.shape[0]):
+        done[e] = False
+        if not mask[e]:
+            continue
+        if owner[e, k] != ident:
+            done[e] = True  # another longitudinal action took over
+            continue
+        elapsed[e] += dt
+        f = elapsed[e] / duration[e] if duration[e] > 0 else 1.0
+        speed[e, k] = start_speed[e] + (target[e] - start_speed[e]) * shape_progress(shape, f)
+        if not continuous and f >= 1.0 - DONE_EPS:
+            done[e] = True
+            owner[e, k] = -1
 
 
 class SpeedProfileRuntime(Runtime):

@@ -68,31 +68,41 @@ class CompiledCondition:
     previous: B | None = None
     fire_at: F64 | None = None
     fired: list[float] = field(default_factory=list)
+    _pending: bool = False  # some episode has an edge waiting out its delay
 
     def evaluate(self, ctx: Context) -> B:
         """The condition's value now (after edge and delay), ``(E,)``."""
         value = self.test(ctx)
-        if self.previous is None:
-            self.previous = np.zeros_like(value)
+        previous = self.previous
+        if previous is None:
+            previous = self.previous = np.zeros_like(value)
             self.fire_at = np.full(value.shape, np.nan)
-        assert self.fire_at is not None
+            self._pending = False
+        fire_at = self.fire_at
+        assert fire_at is not None
         if self.edge == "rising":
-            edged = value & ~self.previous
+            edged = value & ~previous
         elif self.edge == "falling":
-            edged = ~value & self.previous
+            edged = ~value & previous
         elif self.edge == "risingOrFalling":
-            edged = value != self.previous
+            edged = value != previous
         else:
             edged = value
         self.previous = value
         now = ctx.world.time
-        start = edged & np.isnan(self.fire_at)
-        if start.any():
-            self.fire_at[start] = now + self.delay[start]
-            ctx.record(start, self.name, "condition", "true")
-        result = self.fire_at <= now + TOLERANCE
+        if edged.any():
+            start = edged & np.isnan(fire_at)
+            if start.any():
+                fire_at[start] = now + self.delay[start]
+                self._pending = True
+                ctx.record(start, self.name, "condition", "true")
+        if not self._pending:
+            # nothing is waiting to fire: the result is all False without looking at fire_at
+            return np.zeros(value.shape, np.bool_)
+        result = fire_at <= now + TOLERANCE
         if result.any():
-            self.fire_at[result] = np.nan
+            fire_at[result] = np.nan
+            self._pending = bool((~np.isnan(fire_at)).any())
         return result
 
 
@@ -103,10 +113,18 @@ class CompiledTrigger:
     groups: list[list[CompiledCondition]]
 
     def evaluate(self, ctx: Context) -> B:
+        # every condition is evaluated (no short cut): each keeps its edge state per step
+        groups = self.groups
+        if len(groups) == 1 and len(groups[0]) == 1:
+            return groups[0][0].evaluate(ctx)
         result = np.zeros(ctx.world.episodes, np.bool_)
-        for group in self.groups:
-            values = [condition.evaluate(ctx) for condition in group]
-            result |= np.logical_and.reduce(values) if values else False
+        for group in groups:
+            if not group:
+                continue
+            values = group[0].evaluate(ctx).copy()
+            for condition in group[1:]:
+                values &= condition.evaluate(ctx)
+            result |= values
         return result
 
 

@@ -51,6 +51,7 @@ class Context:
     longitudinal_control: B = field(default_factory=lambda: np.zeros((0, 0), np.bool_))
     lateral_control: B = field(default_factory=lambda: np.zeros((0, 0), np.bool_))
     traffic_visible: B = field(default_factory=lambda: np.zeros((0, 0), np.bool_))
+    _columns: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         shape = (self.world.episodes, len(self.world.entities))
@@ -92,8 +93,12 @@ class Context:
 
     def entity(self, name: str, where: str = "") -> int:
         """Column of entity ``name``; an ``InvalidArgument`` naming ``where`` if unknown."""
+        column = self._columns.get(name)
+        if column is not None:
+            return column
         try:
-            return self.world.index(name)
+            column = self._columns[name] = self.world.index(name)
+            return column
         except KeyError:
             names = ", ".join(e.name for e in self.world.entities)
             raise InvalidArgument(f"{self.source}: {where}: unknown entity {name!r}; "

@@ -157,6 +157,19 @@ def _step_lane(lane: I64, delta: I64) -> I64:
     return np.where(crossed & (delta != 0), out + np.sign(delta), out).astype(np.int64)
 
 
+def _static(position: PositionFn) -> PositionFn:
+    """A position that depends on nothing but the road, placed once per context (a condition
+    that tests it every step would otherwise project it onto the road every step). Callers
+    only read placements."""
+    memo: list[tuple[Context, Placement]] = []
+
+    def placed_once(ctx: Context) -> Placement:
+        if not memo or memo[0][0] is not ctx:
+            memo[:] = [(ctx, position(ctx))]
+        return memo[0][1]
+    return placed_once
+
+
 def compile_position(items: Sequence[p.Position], ctx_source: str,
                      trajectories: Callable[[Any], Path] | None = None) -> PositionFn:
     """Compile one position (one model object per episode) into a placement function."""
@@ -175,7 +188,7 @@ def compile_position(items: Sequence[p.Position], ctx_source: str,
             placed = on_lane(ctx, road, lanes, s, offset, _lane_direction(lanes),
                              np.zeros_like(s))
             return _orient(ctx, placed, items)
-        return lane_position
+        return _static(lane_position)
     if isinstance(first, p.RoadPosition):
         s = numbers(items, "s")
         t = numbers(items, "t")
@@ -184,7 +197,7 @@ def compile_position(items: Sequence[p.Position], ctx_source: str,
             road = _road_indices(ctx, items, "road_id")
             placed = on_road_t(ctx, road, s, t, np.ones_like(s), np.zeros_like(s))
             return _orient(ctx, placed, items)
-        return road_position
+        return _static(road_position)
     if isinstance(first, p.WorldPosition):
         x, y = numbers(items, "x"), numbers(items, "y")
         h = numbers(items, "h")
@@ -192,7 +205,7 @@ def compile_position(items: Sequence[p.Position], ctx_source: str,
 
         def world_position(ctx: Context) -> Placement:
             return at_world(ctx, x, y, z, h)
-        return world_position
+        return _static(world_position)
     ref = same(items, "entity_ref", ctx_source) if hasattr(first, "entity_ref") else ""
     if isinstance(first, p.RelativeWorldPosition | p.RelativeObjectPosition):
         dx, dy = numbers(items, "dx"), numbers(items, "dy")

@@ -4,10 +4,28 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
 F64 = npt.NDArray[np.float64]
+
+
+# Shape names as small integers, for the numba kernels (``shape_progress``).
+SHAPE_CODES = {"step": 0, "linear": 1, "cubic": 2, "sinusoidal": 3}
+
+
+@numba.njit(cache=True, nogil=True)
+def shape_progress(shape: int, f: float) -> float:
+    """``shape_fraction`` of one time fraction ``f``; ``shape`` from ``SHAPE_CODES``."""
+    f = min(max(f, 0.0), 1.0)
+    if shape == 0:
+        return 1.0
+    if shape == 1:
+        return f
+    if shape == 2:
+        return f * f * (3.0 - 2.0 * f)
+    return (1.0 - math.cos(math.pi * f)) / 2.0
 
 
 def shape_fraction(shape: str, f: F64) -> F64:

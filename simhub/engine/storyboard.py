@@ -35,7 +35,12 @@ STATE_NAMES = {STANDBY: "standbyState", RUNNING: "runningState", COMPLETE: "comp
 
 @dataclass
 class Element:
-    """A storyboard element's state per episode."""
+    """A storyboard element's state per episode.
+
+    ``any_standby``, ``any_running``, ``any_complete`` and ``all_complete`` summarise
+    ``state`` over the episodes; they are refreshed at every transition (rare) so that a step
+    can skip the elements that cannot change without looking at their arrays.
+    """
 
     name: str
     kind: str  # story, act, maneuverGroup, maneuver, event, action
@@ -45,6 +50,10 @@ class Element:
     transition: I64 = field(init=False)
     transition_frame: I64 = field(init=False)
     executions: I64 = field(init=False)
+    any_standby: bool = field(init=False, default=True)
+    any_running: bool = field(init=False, default=False)
+    any_complete: bool = field(init=False, default=False)
+    all_complete: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.state = np.zeros(self.episodes, np.int64)
@@ -52,30 +61,77 @@ class Element:
         self.transition_frame = np.full(self.episodes, -10, np.int64)
         self.executions = np.zeros(self.episodes, np.int64)
 
+    def refresh(self) -> None:
+        """Recompute the summary flags from ``state`` (after any change to it)."""
+        state = self.state
+        if self.episodes == 1:
+            value = int(state[0])
+            self.any_standby = value == STANDBY
+            self.any_running = value == RUNNING
+            self.any_complete = self.all_complete = value == COMPLETE
+            return
+        self.any_standby = bool((state == STANDBY).any())
+        self.any_running = bool((state == RUNNING).any())
+        complete = state == COMPLETE
+        self.any_complete = bool(complete.any())
+        self.all_complete = bool(complete.all())
+
     def go(self, ctx: Context, mask: B, transition: int, state: int) -> None:
         """Make ``transition`` into ``state`` in the masked episodes, and log it."""
-        if not mask.any():
+        if not mask.flags.writeable or not mask.any():
             return
         self.transition[mask] = transition
         self.transition_frame[mask] = ctx.world.frame
         self.state[mask] = state
+        self.refresh()
         ctx.record(mask, self.name, self.kind, TRANSITION_NAMES[transition])
 
     def stop(self, ctx: Context, mask: B) -> None:
         """Stop this element and its running descendants (standby ones complete silently)."""
+        if self.all_complete:
+            return
         running = mask & (self.state == RUNNING)
         for child in self.children:
             child.stop(ctx, running)
         self.go(ctx, running, STOP, COMPLETE)
         waiting = mask & (self.state == STANDBY)
-        self.state[waiting] = COMPLETE
+        if waiting.any():
+            self.state[waiting] = COMPLETE
+            self.refresh()
 
     def reset(self, mask: B) -> None:
         """Back to standby with this element's descendants (a restart)."""
         self.state[mask] = STANDBY
+        self.refresh()
         for child in self.children:
             child.reset(mask)
             child.executions[mask] = 0
+
+
+_NO_EPISODES: dict[int, B] = {}
+
+
+def _none_of(mask: B) -> B:
+    """An all-False mask like ``mask``, shared and read-only (a step allocates nothing)."""
+    none = _NO_EPISODES.get(mask.shape[0])
+    if none is None:
+        none = _NO_EPISODES[mask.shape[0]] = np.zeros(mask.shape[0], np.bool_)
+        none.flags.writeable = False
+    return none
+
+
+def all_complete(elements: list[Element], mask: B) -> B:
+    """Episodes of ``mask`` in which every one of ``elements`` is complete (read only)."""
+    if not elements:
+        return mask.copy()
+    if all(e.all_complete for e in elements):
+        return mask.copy()
+    if not all(e.any_complete for e in elements):
+        return _none_of(mask)
+    done = mask.copy()
+    for element in elements:
+        done &= element.state == COMPLETE
+    return done
 
 
 @dataclass
@@ -92,18 +148,22 @@ class ActionElement(Element):
             runtime.start(ctx, mask)
 
     def step(self, ctx: Context) -> None:
-        running = self.state == RUNNING
-        if not running.any():
+        if not self.any_running:
             return
+        running = self.state == RUNNING
         assert self.action is not None
+        done_rows = self._done
         for index, runtime in enumerate(self.action.runtimes):
-            todo = running & ~self._done[index]
+            todo = running & ~done_rows[index]
             if todo.any():
-                self._done[index] |= runtime.step(ctx, todo)
-        finished = running & self._done.all(axis=0)
+                done_rows[index] |= runtime.step(ctx, todo)
+        finished = running & done_rows.all(axis=0) if done_rows.shape[0] != 1 else \
+            running & done_rows[0]
         self.go(ctx, finished, END, COMPLETE)
 
     def stop(self, ctx: Context, mask: B) -> None:
+        if not self.any_running and not self.any_standby:
+            return
         running = mask & (self.state == RUNNING)
         if running.any() and self.action is not None:
             for runtime in self.action.runtimes:
@@ -169,6 +229,9 @@ class Storyboard:
     def state_test(self, kind: str, name: str, state: str) -> Callable[[Context], B]:
         """A test for StoryboardElementStateCondition, resolved on first use."""
         cache: list[Element] = []
+        is_state = state in ("standbyState", "runningState", "completeState")
+        wanted = ({v: k for k, v in STATE_NAMES.items()} if is_state
+                  else {v: k for k, v in TRANSITION_NAMES.items()})[state]
 
         def test(ctx: Context) -> B:
             if not cache:
@@ -179,12 +242,10 @@ class Storyboard:
                                           f"{kind} named {name!r}; {kind}s: {', '.join(known)}")
                 cache.append(element)
             element = cache[0]
-            if state in ("standbyState", "runningState", "completeState"):
-                wanted = {v: k for k, v in STATE_NAMES.items()}[state]
+            if is_state:
                 return np.asarray(element.state == wanted)
-            wanted_t = {v: k for k, v in TRANSITION_NAMES.items()}[state]
             recent = element.transition_frame >= ctx.world.frame - 1
-            return np.asarray((element.transition == wanted_t) & recent)
+            return np.asarray((element.transition == wanted) & recent)
         return test
 
     # -- running ---------------------------------------------------------------------------
@@ -202,26 +263,30 @@ class Storyboard:
         """One frame of the storyboard at ``ctx.world.time``."""
         for action in self.init_actions:
             action.step(ctx)
-        alive = self.root.state == RUNNING
-        if self.stop_trigger is not None and alive.any():
+        root = self.root
+        if not root.any_running:
+            return
+        alive = root.state == RUNNING
+        if self.stop_trigger is not None:
             fired = self.stop_trigger.evaluate(ctx) & alive
             if fired.any():
                 for story in self.stories:
                     story.stop(ctx, fired)
-                self.root.go(ctx, fired, STOP, COMPLETE)
+                root.go(ctx, fired, STOP, COMPLETE)
                 alive &= ~fired
+                if not alive.any():
+                    return
         for story in self.stories:
+            if not story.any_running:
+                continue
+            live = alive & (story.state == RUNNING)
             for act in story.children:
                 assert isinstance(act, ActElement)
-                self._step_act(ctx, act, alive & (story.state == RUNNING))
-            done = alive & (story.state == RUNNING) & np.logical_and.reduce(
-                [act.state == COMPLETE for act in story.children])
-            story.go(ctx, done, END, COMPLETE)
-        if self.stories:
-            finished = alive & np.logical_and.reduce(
-                [story.state == COMPLETE for story in self.stories])
-            if self.stop_trigger is None:
-                self.root.go(ctx, finished, END, COMPLETE)
+                if not act.all_complete:
+                    self._step_act(ctx, act, live)
+            story.go(ctx, all_complete(story.children, live), END, COMPLETE)
+        if self.stories and self.stop_trigger is None:
+            root.go(ctx, all_complete(self.stories, alive), END, COMPLETE)
 
     @property
     def running(self) -> B:
@@ -229,14 +294,17 @@ class Storyboard:
         return np.asarray(self.root.state == RUNNING)
 
     def _step_act(self, ctx: Context, act: ActElement, alive: B) -> None:
-        waiting = alive & (act.state == STANDBY)
-        if waiting.any():
-            fire = waiting if act.start_trigger is None else \
-                waiting & act.start_trigger.evaluate(ctx)
-            if fire.any():
-                act.go(ctx, fire, START, RUNNING)
-                for group in act.children:
-                    self._start_group(ctx, group, fire)
+        if act.any_standby:
+            waiting = alive & (act.state == STANDBY)
+            if waiting.any():
+                fire = waiting if act.start_trigger is None else \
+                    waiting & act.start_trigger.evaluate(ctx)
+                if fire.any():
+                    act.go(ctx, fire, START, RUNNING)
+                    for group in act.children:
+                        self._start_group(ctx, group, fire)
+        if not act.any_running:
+            return
         running = alive & (act.state == RUNNING)
         if act.stop_trigger is not None and running.any():
             stop = running & act.stop_trigger.evaluate(ctx)
@@ -244,9 +312,9 @@ class Storyboard:
             running &= ~stop
         for group in act.children:
             assert isinstance(group, ManeuverGroupElement)
-            self._step_group(ctx, group, running & (group.state == RUNNING))
-        done = running & np.logical_and.reduce([g.state == COMPLETE for g in act.children])
-        act.go(ctx, done, END, COMPLETE)
+            if group.any_running:
+                self._step_group(ctx, group, running & (group.state == RUNNING))
+        act.go(ctx, all_complete(act.children, running), END, COMPLETE)
 
     def _start_group(self, ctx: Context, group: Element, mask: B) -> None:
         group.go(ctx, mask, START, RUNNING)
@@ -258,10 +326,11 @@ class Storyboard:
         if not running.any():
             return
         for maneuver in group.children:
-            live = running & (maneuver.state == RUNNING)
-            if live.any():
-                self._step_maneuver(ctx, maneuver, live)
-        done = running & np.logical_and.reduce([m.state == COMPLETE for m in group.children])
+            if maneuver.any_running:
+                live = running & (maneuver.state == RUNNING)
+                if live.any():
+                    self._step_maneuver(ctx, maneuver, live)
+        done = all_complete(group.children, running)
         if done.any():
             group.go(ctx, done, END, COMPLETE)
             assert group.maximum_executions is not None
@@ -271,8 +340,10 @@ class Storyboard:
                 self._start_group(ctx, group, again)
 
     def _step_maneuver(self, ctx: Context, maneuver: Element, live: B) -> None:
-        events = [e for e in maneuver.children if isinstance(e, EventElement)]
+        events = _events(maneuver)
         for event in events:
+            if not event.any_standby:
+                continue
             waiting = live & (event.state == STANDBY)
             if not waiting.any():
                 continue
@@ -282,10 +353,12 @@ class Storyboard:
             others = [o for o in events if o is not event]
             if event.priority in ("overwrite", "override"):
                 for other in others:
-                    other.stop(ctx, fire & (other.state == RUNNING))
+                    if other.any_running:
+                        other.stop(ctx, fire & (other.state == RUNNING))
             elif event.priority == "skip":
-                busy = np.logical_or.reduce([o.state == RUNNING for o in others]) \
-                    if others else np.zeros_like(fire)
+                busy = np.zeros_like(fire)
+                for other in others:
+                    busy |= other.state == RUNNING
                 skipped = fire & busy
                 if skipped.any():
                     event.go(ctx, skipped, SKIP, STANDBY)
@@ -297,18 +370,28 @@ class Storyboard:
                     assert isinstance(action, ActionElement)
                     action.start(ctx, fire)
         for event in events:
+            if not event.any_running:
+                continue
             running = live & (event.state == RUNNING)
             if not running.any():
                 continue
             for action in event.children:
                 assert isinstance(action, ActionElement)
                 action.step(ctx)
-            done = running & np.logical_and.reduce([a.state == COMPLETE for a in event.children])
+            done = all_complete(event.children, running)
             if done.any():
                 event.go(ctx, done, END, COMPLETE)
                 assert event.maximum_executions is not None
                 again = done & (event.executions < event.maximum_executions)
                 if again.any():
                     event.reset(again)
-        finished = live & np.logical_and.reduce([e.state == COMPLETE for e in events])
-        maneuver.go(ctx, finished, END, COMPLETE)
+        maneuver.go(ctx, all_complete(events, live), END, COMPLETE)  # type: ignore[arg-type]
+
+
+def _events(maneuver: Element) -> list[EventElement]:
+    """The maneuver's events (cached on the element: its children never change)."""
+    cached: list[EventElement] | None = getattr(maneuver, "_events", None)
+    if cached is None:
+        cached = [e for e in maneuver.children if isinstance(e, EventElement)]
+        maneuver._events = cached  # type: ignore[attr-defined]
+    return cached
