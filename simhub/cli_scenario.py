@@ -10,8 +10,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from simhub.errors import SimhubError
 
@@ -20,6 +18,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 DEFAULT_DURATION_S = 120.0  # a run without a storyboard end stops here
+PROGRESS_EVERY = 50  # steps between progress-bar updates (a step takes microseconds)
 
 
 def _fail(exc: SimhubError) -> None:
@@ -61,6 +60,8 @@ def run(
     events: Annotated[Path | None, typer.Option("--events", help="write transitions")] = None,
 ) -> None:
     """Run a scenario headless with a fixed step."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from simhub.engine import compile_scenario
     from simhub.engine.record import CSV_HEADER, csv_rows, write_events
     from simhub.scenario import load
@@ -78,13 +79,15 @@ def run(
             with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                           console=err_console, disable=quiet) as progress:
                 task = progress.add_task(f"running {file.name}", total=steps)
-                for _ in range(steps):
+                for index in range(steps):
                     if duration is None and batch.done.all():
                         break
                     batch.step()
                     if out:
                         out.write(csv_rows(batch))
-                    progress.advance(task)
+                    if index % PROGRESS_EVERY == 0:
+                        progress.update(task, completed=index + 1)
+                progress.update(task, completed=steps)
         finally:
             if out:
                 out.close()
@@ -98,6 +101,8 @@ def run(
 
 
 def _summary(batch: object) -> None:
+    from rich.table import Table
+
     from simhub.engine import BatchWorld
 
     assert isinstance(batch, BatchWorld)
