@@ -1,8 +1,10 @@
 """Finding free slots, and the changeover plan the operators follow.
 
-``find_slots`` walks the granularity grid inside the opening hours of a search window, keeps
-the starts that ``rules.check`` accepts (the very check ``RequestBooking`` runs, so every
-offered slot is one a request accepts) and ranks them: fewest added changeover minutes first
+``find_slots`` walks the granularity grid inside the opening hours of a search window, jumps
+over the stretches that other bookings take (``taken_starts``: interval arithmetic, so a
+fully booked week costs no per-step checks), keeps the starts that ``rules.check`` accepts
+(the very check ``RequestBooking`` runs, so every offered slot is one a request accepts) and
+ranks them: fewest added changeover minutes first
 (a swap costs unmount + mount minutes of idle platform), then earliest.
 
 ``plan_changeovers`` orders the mounts and unmounts that a sequence of motion bookings needs:
@@ -122,10 +124,17 @@ def find_slots(
     timeline = _MotionTimeline(bookings)
     first = earliest.astimezone(context.tz).date()
     last = query.window_end.astimezone(context.tz).date()
+    taken = taken_starts(query, context)
+    taken_at = 0
     found: list[Slot] = []
     for opens, closes in opening_windows(context.policy.opening_hours, context.tz, first, last):
         start = ceil_to_grid(max(opens, earliest), step)
         while start + length <= min(closes, query.window_end):
+            while taken_at < len(taken) and taken[taken_at][1] <= start:
+                taken_at += 1
+            if taken_at < len(taken) and taken[taken_at][0] < start:
+                start = ceil_to_grid(taken[taken_at][1], step)  # skip what is taken at once
+                continue
             end = start + length
             proposal = Proposal(query.organisation_id, query.cabin_id, query.mode, start, end)
             if feasible(proposal, context):
@@ -141,6 +150,43 @@ def find_slots(
     if query.order is SlotOrder.FEWEST_SWAPS:
         found.sort(key=lambda s: (s.added_changeover_minutes, s.start))
     return found[: query.max_results]
+
+
+def taken_starts(query: SlotQuery, context: RuleContext) -> list[tuple[datetime, datetime]]:
+    """The starts that the availability rules refuse for a booking of ``query``'s cabin, mode
+    and duration, as sorted, merged *open* intervals (a, b): a start s breaks ``overlap``,
+    ``changeover`` or ``cabin_in_use`` against the context's bookings iff a < s < b for one of
+    them. The slot finder skips these in one step instead of checking each grid start; every
+    start it keeps still goes through ``rules.check``'s full test.
+
+    Derivation, for a proposal [s, s + L) of cabin C (mount m, unmount u): as motion it blocks
+    [s - m, s + L + u); it meets a period [b0, b1) iff b0 - u - L < s < b1 + m.
+    """
+    cabin = context.cabins[query.cabin_id]
+    length = query.duration_minutes * MINUTE
+    mount, unmount = cabin.mount_minutes * MINUTE, cabin.unmount_minutes * MINUTE
+    spans: list[tuple[datetime, datetime]] = []
+    if query.mode is BookingMode.MOTION:
+        for other in context.motion.items:
+            if other.cabin_id == cabin.id:  # same cabin: only the sessions may not overlap
+                spans.append((other.start - length, other.end))
+            else:  # another cabin: the blocked periods may not meet (changeover)
+                spans.append((other.blocked_start - unmount - length, other.blocked_end + mount))
+        for other in context.fixed.items:
+            if other.cabin_id == cabin.id:  # the cabin is in its bay then
+                spans.append((other.start - unmount - length, other.end + mount))
+    else:
+        for other in (*context.fixed.items, *context.motion.items):
+            if other.cabin_id == cabin.id:
+                spans.append((other.blocked_start - length, other.blocked_end))
+    spans.sort()
+    merged: list[tuple[datetime, datetime]] = []
+    for a, b in spans:
+        if merged and a < merged[-1][1]:  # open intervals: (a, b) and (b, c) leave b free
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def ceil_to_grid(at: datetime, step: timedelta) -> datetime:

@@ -7,13 +7,21 @@ exclusion constraints of migration 0002 refuse whatever a concurrent writer slip
 store turns that into ``SlotUnavailable``.
 
 No-shows, completions, waitlist expiry and promotion are applied by ``sweep``: lazily at the
-start of every write (committed first where the write itself may then be refused), and every
-thirty seconds by the server's background task, so a
-read may show an overdue booking as ``approved`` until the next sweep (at most one interval).
+start of every write (committed first where the write itself may then be refused; one indexed
+query says whether anything is due, so a write pays for a sweep only when there is work), and
+every thirty seconds by the server's background task, so a read may show an overdue booking as
+``approved`` until the next sweep (at most one interval).
+
+Reads (FindSlots, GetSchedule, the policy, quota usage) use the booking policy cached for
+``POLICY_CACHE_S``; a policy change through this service drops the cache at once, one made by
+another process shows in reads within that time. Writes always check against the policy read
+inside their own transaction.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
@@ -78,6 +86,8 @@ from simhub.identity.tokens import new_id
 Clock = Callable[[], datetime]
 MAX_SEARCH_DAYS = 31
 MAX_SLOTS = 50
+#: How long reads reuse the booking policy [s] (changes made here drop it at once).
+POLICY_CACHE_S = 2.0
 
 
 class SlotUnavailable(Conflict):
@@ -109,6 +119,7 @@ class BookingTransaction(Protocol):
     def save_quota(self, quota: Quota) -> None: ...
     def organisation_exists(self, organisation_id: str) -> bool: ...
     def lock_organisation(self, organisation_id: str) -> None: ...
+    def sweep_due(self, no_show_started_before: datetime, ended_before: datetime) -> bool: ...
     def get(self, booking_id: str) -> Booking | None: ...
     def by_request_id(self, organisation_id: str, request_id: str) -> Booking | None: ...
     def holding_between(self, start: datetime, end: datetime) -> list[Booking]: ...
@@ -216,12 +227,32 @@ class BookingService:
         self.cabins: dict[str, CabinSpec] = {c.id: c for c in facility.cabins}
         self._max_mount = max((c.mount_minutes for c in facility.cabins), default=0) * MINUTE
         self._max_unmount = max((c.unmount_minutes for c in facility.cabins), default=0) * MINUTE
+        self._policy_lock = threading.Lock()
+        self._policy_generation = 0  # bumped by every policy change made through this service
+        self._cached_policy: tuple[float, Policy] | None = None  # (valid until, policy)
 
     @property
     def longest_changeover_minutes(self) -> int:
         return int((self._max_mount + self._max_unmount).total_seconds() // 60)
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _read_policy(self, tx: BookingTransaction) -> Policy:
+        """The policy for a read: cached for ``POLICY_CACHE_S`` (see the module doc)."""
+        cached = self._cached_policy
+        if cached is not None and time.monotonic() < cached[0]:
+            return cached[1]
+        generation = self._policy_generation
+        policy = tx.load_policy(self.facility.time_zone)
+        with self._policy_lock:
+            if generation == self._policy_generation:  # no change committed meanwhile
+                self._cached_policy = (time.monotonic() + POLICY_CACHE_S, policy)
+        return policy
+
+    def _policy_changed(self) -> None:
+        with self._policy_lock:
+            self._policy_generation += 1
+            self._cached_policy = None
 
     def _cabin(self, cabin_id: str, field_name: str = "cabin_id") -> CabinSpec:
         cabin = self.cabins.get(cabin_id)
@@ -327,8 +358,8 @@ class BookingService:
                 existing = tx.by_request_id(organisation, spec.request_id)
                 if existing is not None:
                     return self._replay(spec, existing)
-            self._sweep(tx, now)
             policy = tx.load_policy(self.facility.time_zone)
+            self._sweep(tx, now, policy)
             proposal = Proposal(organisation, cabin.id, spec.mode, spec.start, spec.end)
             context, _ = self._context(tx, policy, now, organisation, spec.start, spec.end)
             violations = check(proposal, context)
@@ -483,12 +514,14 @@ class BookingService:
         waitlist entries whose time has passed. Idempotent; safe from any replica."""
         now = self._clock()
         with self._store.write() as tx:
-            return self._sweep(tx, now)
+            return self._sweep(tx, now, tx.load_policy(self.facility.time_zone))
 
-    def _sweep(self, tx: BookingTransaction, now: datetime) -> SweepResult:
-        rules = tx.load_policy(self.facility.time_zone).rules
+    def _sweep(self, tx: BookingTransaction, now: datetime, policy: Policy) -> SweepResult:
+        rules = policy.rules
         result = SweepResult()
         late = now - rules.no_show_after_minutes * MINUTE
+        if not tx.sweep_due(late, now):
+            return result
         for booking in tx.approved_motion_started_before(late):
             reason = f"not checked in {rules.no_show_after_minutes} min after the start"
             updated = replace(booking, state=BookingState.NO_SHOW, updated_at=now)
@@ -497,7 +530,7 @@ class BookingService:
             )
             if tx.change(updated, booking.state, transition):
                 result.no_shows.append(updated)
-                result.promoted.extend(self._promote(tx, booking, now))
+                result.promoted.extend(self._promote(tx, booking, now, policy))
         for booking in tx.checked_in_ended_before(now):
             updated = replace(booking, state=BookingState.COMPLETED, updated_at=now)
             transition = Transition(
@@ -514,11 +547,13 @@ class BookingService:
                 result.expired.append(updated)
         return result
 
-    def _promote(self, tx: BookingTransaction, freed: Booking, now: datetime) -> list[Booking]:
+    def _promote(
+        self, tx: BookingTransaction, freed: Booking, now: datetime, policy: Policy | None = None
+    ) -> list[Booking]:
         """Offer the period *freed* held to the waitlist, first come first served. A promoted
         entry keeps the rest of its period that is still ahead (from the next grid step) and
         becomes ``requested``: it holds the slot and waits for approval like any request."""
-        policy = tx.load_policy(self.facility.time_zone)
+        policy = policy or tx.load_policy(self.facility.time_zone)
         pad = self._max_mount + self._max_unmount
         step = policy.rules.granularity_minutes * MINUTE
         promoted = []
@@ -580,7 +615,7 @@ class BookingService:
         now = self._clock()
         mounted = self._mounted_cabin()
         with self._store.read() as tx:
-            policy = tx.load_policy(self.facility.time_zone)
+            policy = self._read_policy(tx)
             context, bookings = self._context(
                 tx, policy, now, query.organisation_id, query.window_start, query.window_end
             )
@@ -595,7 +630,7 @@ class BookingService:
         now = self._clock()
         fallback = self._mounted_cabin()
         with self._store.read() as tx:
-            policy = tx.load_policy(self.facility.time_zone)
+            policy = self._read_policy(tx)
             bookings = tx.holding_between(start, end)
             last = tx.last_planned_motion_before(start)
         context = RuleContext(policy, self.cabins, bookings, now)
@@ -640,7 +675,7 @@ class BookingService:
 
     def policy(self, principal: Principal) -> Policy:
         with self._store.read() as tx:
-            policy = tx.load_policy(self.facility.time_zone)
+            policy = self._read_policy(tx)
         if principal.is_operator:
             return policy
         own = tuple(q for q in policy.quotas if q.organisation_id == principal.organisation_id)
@@ -651,18 +686,24 @@ class BookingService:
         found = validate_rules(rules, self.longest_changeover_minutes)
         if found:
             raise InvalidArgument("the booking rules are not valid", found)
-        with self._store.write() as tx:
-            tx.save_rules(rules)
-            return tx.load_policy(self.facility.time_zone)
+        try:
+            with self._store.write() as tx:
+                tx.save_rules(rules)
+                return tx.load_policy(self.facility.time_zone)
+        finally:
+            self._policy_changed()
 
     def set_opening_hours(self, principal: Principal, hours: Sequence[OpeningInterval]) -> Policy:
         require_role(principal, Role.OPERATOR)
         found = validate_opening_hours(hours)
         if found:
             raise InvalidArgument("the opening hours are not valid", found)
-        with self._store.write() as tx:
-            tx.save_opening_hours(hours)
-            return tx.load_policy(self.facility.time_zone)
+        try:
+            with self._store.write() as tx:
+                tx.save_opening_hours(hours)
+                return tx.load_policy(self.facility.time_zone)
+        finally:
+            self._policy_changed()
 
     def add_blackout(
         self,
@@ -685,6 +726,7 @@ class BookingService:
         blackout = Blackout(new_id("blk"), start, end, reason, cabin_id or None)
         with self._store.write() as tx:
             tx.add_blackout(blackout)
+            self._policy_changed()
             meeting = [
                 b
                 for b in tx.holding_between(start, end)
@@ -692,13 +734,17 @@ class BookingService:
                 and start < b.end
                 and (b.cabin_id == cabin_id if cabin_id else b.mode is BookingMode.MOTION)
             ]
+        self._policy_changed()
         return blackout, meeting
 
     def remove_blackout(self, principal: Principal, blackout_id: str) -> None:
         require_role(principal, Role.OPERATOR)
-        with self._store.write() as tx:
-            if not tx.remove_blackout(blackout_id):
-                raise NotFound(f"no blackout with id {blackout_id!r}")
+        try:
+            with self._store.write() as tx:
+                if not tx.remove_blackout(blackout_id):
+                    raise NotFound(f"no blackout with id {blackout_id!r}")
+        finally:
+            self._policy_changed()
 
     def set_quota(self, principal: Principal, quota: Quota) -> Quota:
         require_role(principal, Role.OPERATOR)
@@ -716,6 +762,7 @@ class BookingService:
             if not tx.organisation_exists(quota.organisation_id):
                 raise NotFound(f"no organisation with id {quota.organisation_id!r}")
             tx.save_quota(quota)
+        self._policy_changed()
         return quota
 
     def quota_usage(
@@ -733,7 +780,7 @@ class BookingService:
         with self._store.read() as tx:
             if not tx.organisation_exists(organisation):
                 raise NotFound(f"no organisation with id {organisation!r}")
-            policy = tx.load_policy(self.facility.time_zone)
+            policy = self._read_policy(tx)
             held = tx.motion_periods_of(organisation, min(w0, m0), max(w1, m1))
         context = RuleContext(policy, self.cabins, [], at, {organisation: held})
         return QuotaUsage(

@@ -26,6 +26,9 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # As many pooled connections as PostgreSQL gets: more than the RPC thread pool (16),
+        # so a worker never waits for one (the default pool of 5 + 10 is smaller).
+        kwargs = {"pool_size": 20, "max_overflow": 20, **kwargs}
     engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine, "connect")

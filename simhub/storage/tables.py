@@ -139,6 +139,11 @@ class BookingRow(Base):
         UniqueConstraint("organisation_id", "request_id", name="uq_bookings_organisation_request"),
         Index("ix_bookings_organisation_start", "organisation_id", "start_at"),
         Index("ix_bookings_state_start", "state", "start_at"),
+        # migration 0004: the hot queries of FindSlots, GetSchedule and the sweep
+        Index("ix_bookings_state_blocked_end", "state", "blocked_end"),
+        Index("ix_bookings_mode_start", "mode", "start_at"),
+        Index("ix_bookings_organisation_end", "organisation_id", "end_at"),
+        Index("ix_bookings_state_mode_start", "state", "mode", "start_at"),
     )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))

@@ -16,8 +16,16 @@ from simhub.booking.model import (
     OpeningInterval,
     Policy,
 )
-from simhub.booking.planner import SlotOrder, SlotQuery, StepKind, find_slots, plan_changeovers
+from simhub.booking.planner import (
+    SlotOrder,
+    SlotQuery,
+    StepKind,
+    find_slots,
+    plan_changeovers,
+    taken_starts,
+)
 from simhub.booking.rules import (
+    AVAILABILITY_RULES,
     Proposal,
     RuleContext,
     blocked_period,
@@ -309,3 +317,36 @@ def test_every_slot_found_is_accepted(
         assert check(proposal, context) == []
         after = [*held, booking(999, cabin, mode, slot.start, slot.end)]
         assert schedule_problems(after, CABINS) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    operations,
+    st.sampled_from(CABIN_IDS),
+    st.sampled_from(list(BookingMode)),
+    st.integers(2, 16),
+)
+def test_taken_starts_are_exactly_the_starts_availability_refuses(
+    ops: list[tuple],  # type: ignore[type-arg]
+    cabin: str,
+    mode: BookingMode,
+    quarters: int,
+) -> None:
+    """The slot finder's interval arithmetic skips a start iff ``check`` finds it taken, so it
+    never hides a free slot and never needs the per-step check for a taken one."""
+    held: list[Booking] = []
+    base = h(3, 0)
+    for n, (op, c, m, quarter, length, _) in enumerate(ops):
+        if op == "request":
+            start = base + timedelta(minutes=15 * quarter)
+            p = Proposal("org", c, m, start, start + timedelta(minutes=15 * length))
+            if not check(p, RuleContext(POLICY, CABINS, held, NOW)):
+                held.append(booking(n, c, m, p.start, p.end))
+    context = RuleContext(POLICY, CABINS, held, NOW)
+    query = SlotQuery("org", cabin, mode, 15 * quarters, base, base + timedelta(days=5), 20)
+    taken = taken_starts(query, context)
+    for quarter in range(-8, 5 * 24 * 4):
+        start = base + timedelta(minutes=15 * quarter)
+        proposal = Proposal("org", cabin, mode, start, start + timedelta(minutes=15 * quarters))
+        refused = {v.rule for v in check(proposal, context)} & AVAILABILITY_RULES
+        assert any(a < start < b for a, b in taken) == bool(refused), (start, refused)
