@@ -1,3 +1,3 @@
-from simhub.cli import app
+from simhub.cli_main import main
 
-app(prog_name="simhub")
+main()

@@ -1,0 +1,28 @@
+"""The ``simhub`` entry point: imports only what the chosen sub-command needs.
+
+``simhub scenario run`` should start in well under two seconds, so it must not pay for the
+gRPC, evaluation and session imports of the rest of the command line. The full command tree
+lives in ``simhub.cli``; this module builds the scenario sub-command on its own when that is
+what was asked for.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "scenario":
+        from simhub.cli_render import render
+        from simhub.cli_scenario import scenario_app
+
+        scenario_app.command("render")(render)
+        scenario_app(args=sys.argv[2:], prog_name="simhub scenario")
+        return
+    from simhub.cli import app
+
+    app(prog_name="simhub")
+
+
+if __name__ == "__main__":
+    main()
