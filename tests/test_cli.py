@@ -77,7 +77,7 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     )
     try:
         port = None
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         assert proc.stdout is not None
         while port is None and time.monotonic() < deadline:
             line = proc.stdout.readline()

@@ -53,7 +53,7 @@ def _serve(database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     )
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         health = health_pb2_grpc.HealthStub(channel)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # generous: CI machines and loaded boxes start slowly
         while time.monotonic() < deadline:
             try:
                 reply = health.Check(health_pb2.HealthCheckRequest(), timeout=1)

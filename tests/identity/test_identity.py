@@ -61,3 +61,21 @@ def test_names_and_ids(app: App) -> None:
         app.identity.revoke_token("tok_doesnotexist")
     with pytest.raises(NotFound):
         app.identity.create_user("org_missing", "x", Role.VIEWER)
+
+
+def test_cached_authentication_still_honours_revocation_and_expiry(app: App) -> None:
+    org = app.identity.create_organisation("Acme")
+    user = app.identity.create_user(org.id, "eve", Role.ENGINEER)
+    token = app.identity.issue_token(user.id)
+    assert app.identity.authenticate(token.secret).user_id == user.id  # now cached
+    app.identity.revoke_token(token.token.id)
+    with pytest.raises(Unauthenticated, match="revoked"):
+        app.identity.authenticate(token.secret)
+
+    now = [datetime.now(UTC)]
+    clocked = IdentityService(SqlIdentityRepository(app.db), clock=lambda: now[0])
+    short = clocked.issue_token(user.id, timedelta(seconds=30))
+    assert clocked.authenticate(short.secret).user_id == user.id  # cached for 2 s
+    now[0] += timedelta(seconds=31)  # expired while still in the cache
+    with pytest.raises(Unauthenticated, match="expired"):
+        clocked.authenticate(short.secret)
