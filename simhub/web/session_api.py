@@ -173,6 +173,67 @@ def frame_message(frame: Frame, dropped: int) -> dict[str, Any]:
     }
 
 
+WIRE_STATES = ("unspecified", "created", "warming_up", "running", "paused", "stopped", "failed")
+WIRE_CONTROL = ("unknown", "awaiting", "ok", "lost")
+
+
+def wire_frame_message(wire: Any, dropped: int) -> dict[str, Any]:
+    """The same JSON from a frame that reached the fan-out already encoded (a
+    ``simhub.v1.TelemetryFrame``, when the loop runs in a process of its own), read by field
+    name so that this edge never depends on the generated code."""
+    entities = list(wire.entities)
+    egos = [e for e in entities if e.ego]
+    first = egos[0] if egos else (entities[0] if entities else None)
+    motion = wire.motion
+    pose = [motion.surge, motion.sway, motion.heave, motion.roll, motion.pitch, motion.yaw]
+    return {
+        "type": "frame",
+        "sequence": int(wire.sequence),
+        "sim_time_s": _number(wire.sim_time),
+        "state": WIRE_STATES[int(wire.state)] if int(wire.state) < len(WIRE_STATES) else "",
+        "entities": [
+            {
+                "name": e.name,
+                "kind": "ego" if e.ego else "traffic",
+                "x": _number(e.x, 2),
+                "y": _number(e.y, 2),
+                "heading": _number(e.yaw),
+                "speed": _number(e.speed, 2),
+                "length": _number(e.length, 2),
+                "width": _number(e.width, 2),
+            }
+            for e in sorted(entities, key=lambda e: not e.ego)  # egos first, as in Frame
+        ],
+        "ego": None
+        if first is None
+        else {
+            "speed_m_s": _number(first.speed, 2),
+            "accel_long_m_s2": _number(first.accel_long, 2),
+            "accel_lat_m_s2": _number(first.accel_lat, 2),
+            "steering_rad": _number(first.steering, 4),
+            "yaw_rate_rad_s": _number(first.yaw_rate, 4),
+        },
+        "ego_status": [WIRE_CONTROL[min(int(e.control_status), 3)] for e in egos],
+        "motion": {
+            "pose": [_number(v, 4) for v in pose],
+            "neutral": not motion.active,
+            "clipped": 0,
+        },
+        "deadline_misses": int(wire.deadline_misses),
+        "controls": {
+            "accepted": int(wire.controls_accepted),
+            "rejected": int(wire.controls_rejected),
+        },
+        "dropped": dropped,
+    }
+
+
+def any_frame_message(frame: Frame, dropped: int) -> dict[str, Any]:
+    if frame.wire is not None and hasattr(frame.wire, "entities"):
+        return wire_frame_message(frame.wire, dropped)
+    return frame_message(frame, dropped)
+
+
 def event_message(event: SessionEvent) -> dict[str, Any]:
     return {
         "type": "event",
@@ -276,7 +337,7 @@ async def telemetry(socket: WebSocket, session_id: str, rate_hz: float = 10.0) -
             for event in happened:
                 await socket.send_json(event_message(event))
             if got:
-                await socket.send_json(frame_message(got[-1], dropped))
+                await socket.send_json(any_frame_message(got[-1], dropped))
             if frames.closed:
                 await socket.send_json({"type": "closed"})
                 break
@@ -288,5 +349,5 @@ async def telemetry(socket: WebSocket, session_id: str, rate_hz: float = 10.0) -
             await controls
         service.unsubscribe(session_id, frames)
         service.unsubscribe(session_id, events)
-        with contextlib.suppress(RuntimeError):
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await socket.close()

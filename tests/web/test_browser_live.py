@@ -25,7 +25,7 @@ def test_watch_a_live_session_canvas_update(browser: Any, web: RunningWeb, token
     first = page.evaluate(f"() => {SEQUENCE}")
     page.wait_for_function(f"() => {SEQUENCE} > {first + 5}")  # ~10 frames per second arrive
     assert page.locator("#connection").inner_text() == "live"
-    assert page.locator("#session-state").inner_text() == "running"
+    page.wait_for_function(f"() => {STATE} === 'running'")
     # nobody drives yet: the watchdog holds the ego braked, awaiting its first controls
     assert page.locator("#controls-status").inner_text() == "awaiting"
 

@@ -33,7 +33,9 @@ function show(frame) {
   draw(frame);
   canvas.dataset.sequence = String(frame.sequence);
   canvas.dataset.time = String(frame.sim_time_s);
-  $("session-state").textContent = frame.state;
+  // a frame's state says "created" when the loop's process does not bridge it: the page then
+  // keeps the state it was rendered with and the state_changed events
+  if (frame.state !== "created") $("session-state").textContent = frame.state;
   $("sim-time").textContent = frame.sim_time_s.toFixed(1);
   $("frame-seq").textContent = frame.sequence;
   if (frame.ego) {
@@ -65,6 +67,7 @@ function event(message) {
   li.textContent = `t = ${(message.sim_time_s ?? 0).toFixed(2)} s · ${message.kind}${message.ego ? ` (${message.ego})` : ""}${message.state ? ` → ${message.state}` : ""}${message.detail ? `: ${message.detail}` : ""}`;
   li.className = message.kind;
   $("events").prepend(li);
+  if (message.kind === "state_changed" && message.state) $("session-state").textContent = message.state;
   if (message.kind === "controls_lost") { $("controls-status").textContent = "lost"; $("controls-state").className = "pill bad"; }
 }
 
