@@ -50,8 +50,10 @@ def field_errors(error: SimhubError, fields: Iterable[str] = BOOK_FIELDS) -> dic
         name = getattr(violation, "field", "")
         text = violation.description
         rule = text.split(":", 1)[0]
-        if name in ("time_range.start", "time_range.end"):
+        if name == "time_range.start":
             key = "start"
+        elif name == "time_range.end":  # the end is the start plus the duration the user typed
+            key = "duration_minutes"
         elif name == "time_range":
             key = "duration_minutes" if rule == "duration" else "start"
         elif name == "window":
