@@ -78,8 +78,16 @@ class SqlEvaluationStore:
     def add_model(self, organisation_id: str, content: bytes, sha256: str, at: datetime) -> str:
         model_id = new_id("mdl")
         with self._db.write() as s:
-            s.add(EvalModelRow(id=model_id, organisation_id=organisation_id, sha256=sha256,
-                               size_bytes=len(content), content=content, created_at=at))  # fmt: skip
+            s.add(
+                EvalModelRow(
+                    id=model_id,
+                    organisation_id=organisation_id,
+                    sha256=sha256,
+                    size_bytes=len(content),
+                    content=content,
+                    created_at=at,
+                )
+            )
         return model_id
 
     def model(self, model_id: str) -> bytes:
@@ -92,19 +100,31 @@ class SqlEvaluationStore:
         with self._db.write() as s:
             s.add(
                 EvalRunRow(
-                    id=run.id, organisation_id=run.organisation_id, user_id=run.user_id,
-                    model_id=run.model_id, model_sha256=run.model_sha256,
-                    suite_name=run.suite_name, suite_yaml=run.suite_yaml,
-                    executor=run.executor.value, num_cpus=run.resources.num_cpus,
-                    num_gpus=run.resources.num_gpus, priority=run.priority,
-                    state=run.state.value, episodes_total=run.episodes_total,
-                    episodes_done=run.episodes_done, episodes_failed=run.episodes_failed,
-                    chunks_total=run.chunks_total, chunks_done=run.chunks_done,
-                    cpu_seconds=run.cpu_seconds, gpu_seconds=run.gpu_seconds,
-                    created_at=run.created_at, started_at=run.started_at,
-                    finished_at=run.finished_at, error=run.error,
+                    id=run.id,
+                    organisation_id=run.organisation_id,
+                    user_id=run.user_id,
+                    model_id=run.model_id,
+                    model_sha256=run.model_sha256,
+                    suite_name=run.suite_name,
+                    suite_yaml=run.suite_yaml,
+                    executor=run.executor.value,
+                    num_cpus=run.resources.num_cpus,
+                    num_gpus=run.resources.num_gpus,
+                    priority=run.priority,
+                    state=run.state.value,
+                    episodes_total=run.episodes_total,
+                    episodes_done=run.episodes_done,
+                    episodes_failed=run.episodes_failed,
+                    chunks_total=run.chunks_total,
+                    chunks_done=run.chunks_done,
+                    cpu_seconds=run.cpu_seconds,
+                    gpu_seconds=run.gpu_seconds,
+                    created_at=run.created_at,
+                    started_at=run.started_at,
+                    finished_at=run.finished_at,
+                    error=run.error,
                     cancel_requested=run.cancel_requested,
-                )  # fmt: skip
+                )
             )
 
     def get(self, run_id: str) -> Run | None:
@@ -144,37 +164,54 @@ class SqlEvaluationStore:
 
     def requeue_interrupted(self) -> list[str]:
         with self._db.write() as s:
-            ids = list(s.scalars(select(EvalRunRow.id).where(EvalRunRow.state == RunState.RUNNING.value)))
+            ids = list(
+                s.scalars(select(EvalRunRow.id).where(EvalRunRow.state == RunState.RUNNING.value))
+            )
             s.execute(
-                update(EvalRunRow)
-                .where(EvalRunRow.id.in_(ids))
-                .values(state=RunState.QUEUED.value)
+                update(EvalRunRow).where(EvalRunRow.id.in_(ids)).values(state=RunState.QUEUED.value)
             )
             return ids
 
     def done_chunks(self, run_id: str) -> set[int]:
         with self._db.read() as s:
-            return set(s.scalars(select(EvalChunkRow.chunk_index).where(EvalChunkRow.run_id == run_id)))
+            return set(
+                s.scalars(select(EvalChunkRow.chunk_index).where(EvalChunkRow.run_id == run_id))
+            )
 
-    def save_chunk(self, run_id: str, result: ChunkResult, cpu_s: float, gpu_s: float,
-                   at: datetime) -> bool:  # fmt: skip
+    def save_chunk(
+        self, run_id: str, result: ChunkResult, cpu_s: float, gpu_s: float, at: datetime
+    ) -> bool:
         with self._db.write() as s:
             if s.get(EvalChunkRow, (run_id, result.chunk_index)) is not None:
                 return False  # a retried task's second answer: already stored
             run = s.get(EvalRunRow, run_id)
             assert run is not None, run_id
-            s.add(EvalChunkRow(run_id=run_id, chunk_index=result.chunk_index, worker=result.worker,
-                               wall_s=result.wall_s, completed_at=at))  # fmt: skip
+            s.add(
+                EvalChunkRow(
+                    run_id=run_id,
+                    chunk_index=result.chunk_index,
+                    worker=result.worker,
+                    wall_s=result.wall_s,
+                    completed_at=at,
+                )
+            )
             s.flush()
             s.add_all(
                 EvalEpisodeRow(
-                    run_id=run_id, episode_index=e.index, chunk_index=result.chunk_index,
-                    episode_id=e.episode_id, scenario=e.scenario,
+                    run_id=run_id,
+                    episode_index=e.index,
+                    chunk_index=result.chunk_index,
+                    episode_id=e.episode_id,
+                    scenario=e.scenario,
                     parameters_json=json.dumps([list(p) for p in e.parameters]),
-                    seed=e.seed, passed=e.passed, score=e.score,
+                    seed=e.seed,
+                    passed=e.passed,
+                    score=e.score,
                     metrics_json=json.dumps({k: _json_float(v) for k, v in e.metrics.items()}),
-                    collided_with=e.collided_with, failure=e.failure, error=e.error,
-                )  # fmt: skip
+                    collided_with=e.collided_with,
+                    failure=e.failure,
+                    error=e.error,
+                )
                 for e in result.episodes
             )
             run.episodes_done += len(result.episodes)
@@ -197,7 +234,9 @@ class SqlEvaluationStore:
 
     def request_cancel(self, run_id: str) -> None:
         with self._db.write() as s:
-            s.execute(update(EvalRunRow).where(EvalRunRow.id == run_id).values(cancel_requested=True))
+            s.execute(
+                update(EvalRunRow).where(EvalRunRow.id == run_id).values(cancel_requested=True)
+            )
 
     def set_priority(self, run_id: str, priority: int) -> None:
         with self._db.write() as s:
@@ -222,10 +261,13 @@ class SqlEvaluationStore:
         row = s.get(EvalQuotaRow, organisation_id)
         if row is None:
             row = EvalQuotaRow(
-                organisation_id=organisation_id, cpu_hours_limit=DEFAULT_CPU_HOURS,
-                gpu_hours_limit=DEFAULT_GPU_HOURS, cpu_seconds_used=0.0, gpu_seconds_used=0.0,
+                organisation_id=organisation_id,
+                cpu_hours_limit=DEFAULT_CPU_HOURS,
+                gpu_hours_limit=DEFAULT_GPU_HOURS,
+                cpu_seconds_used=0.0,
+                gpu_seconds_used=0.0,
                 weight=1.0,
-            )  # fmt: skip
+            )
             s.add(row)
             s.flush()
         return row
@@ -237,8 +279,9 @@ class SqlEvaluationStore:
                 return Quota(organisation_id, DEFAULT_CPU_HOURS, DEFAULT_GPU_HOURS, 0.0, 0.0)
             return _quota(row)
 
-    def set_quota(self, organisation_id: str, cpu_hours: float, gpu_hours: float,
-                  weight: float) -> Quota:  # fmt: skip
+    def set_quota(
+        self, organisation_id: str, cpu_hours: float, gpu_hours: float, weight: float
+    ) -> Quota:
         with self._db.write() as s:
             row = self._quota_row(s, organisation_id)
             row.cpu_hours_limit, row.gpu_hours_limit, row.weight = cpu_hours, gpu_hours, weight

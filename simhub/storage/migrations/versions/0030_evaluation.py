@@ -80,7 +80,9 @@ def upgrade() -> None:
         sa.Column("worker", sa.String(200), nullable=False),
         sa.Column("wall_s", sa.Float(), nullable=False),
         sa.Column("completed_at", UtcDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["run_id"], ["eval_runs.id"], name="fk_eval_chunks_run_id_eval_runs"),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["eval_runs.id"], name="fk_eval_chunks_run_id_eval_runs"
+        ),
         sa.PrimaryKeyConstraint("run_id", "chunk_index", name="pk_eval_chunks"),
     )
     op.create_table(
