@@ -49,9 +49,17 @@ def test_scenario_session_steps_the_storyboard_records_the_road_and_exports(
     )
     assert [e.name for e in session.egos] == ["Ego"]  # the external entity, bound to a client
     session = service.start(principal, session.id)
-    for k in range(1, 300):  # 3 s: the cut-in starts at 2 s
-        service.submit_control(session.id, control("Ego", k, throttle=0.3))
-        time.sleep(0.01)
+    # Drive until the storyboard's cut-in (at 2 s of scenario time) shows in the recording.
+    # The engine runs beside the real-time loop and may lag behind wall time on a busy
+    # machine, so wait on what was recorded, not on the clock (at most 60 s).
+    k, deadline = 0, time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for _ in range(50):
+            k += 1
+            service.submit_control(session.id, control("Ego", k, throttle=0.3))
+            time.sleep(0.01)
+        if k >= 300 and _cut_in_began(Path(session.recording_path)):
+            break
     stopped = service.stop(principal, session.id)
     io.close()
     recorded = frames(Path(stopped.recording_path))
@@ -84,3 +92,14 @@ def test_built_in_road_recordings_export_too(facility: Facility, tmp_path: Path)
     io.close()
     video = export_video(Path(stopped.recording_path), tmp_path / "drive.avi", fps=10)
     assert video.frame_count > 0
+
+
+def _cut_in_began(recording: Path) -> bool:
+    """Whether the OverTaker has moved more than 1 m sideways in what is flushed so far."""
+    try:
+        recorded = frames(recording)
+    except Exception:  # the file is being written; its tail may be incomplete
+        return False
+    if len(recorded) < 2 or len(recorded[-1].entities) < 2:
+        return False
+    return bool(recorded[-1].entities[1].y > recorded[0].entities[1].y + 1.0)
