@@ -38,6 +38,7 @@ from simhub.engine.physics import (
     place_road,
 )
 from simhub.engine.storyboard import Storyboard
+from simhub.engine.tracking import track_dynamics
 from simhub.engine.traffic import Traffic
 from simhub.engine.world import MODE_DYNAMICS, World
 from simhub.errors import InvalidArgument
@@ -119,6 +120,7 @@ class BatchWorld:
         self._stepper: Stepper | None = None
         self._dyn_state = np.zeros((world.episodes * len(self.external), 5))
         self._dyn_ready = np.zeros((world.episodes, len(self.external)), np.bool_)
+        self._lost: B | None = None  # where the incremental road projection failed, (E, J)
         self.ego = self._ego_column(ego)
         n = world.episodes
         self.metrics = Metrics(np.zeros(n, np.bool_), np.full(n, np.nan), np.full(n, np.inf),
@@ -311,27 +313,37 @@ class BatchWorld:
 
     def _move_dynamics(self) -> None:
         w = self.world
-        cols = np.array(self.external)
-        state = self._dyn_state.reshape(w.episodes, len(self.external), 5)
+        cols = np.array(self.external, dtype=np.int64)
+        state = self._dyn_state.reshape(w.episodes, len(cols), 5)
+        lost = self._lost
+        if lost is None or lost.shape != (w.episodes, len(cols)):
+            lost = self._lost = np.zeros((w.episodes, len(cols)), np.bool_)
+        if self.network is None:
+            for j, k in enumerate(cols):
+                rows = w.mode[:, k] == MODE_DYNAMICS
+                w.odometer[rows, k] += np.hypot(state[rows, j, 0] - w.x[rows, k],
+                                                state[rows, j, 1] - w.y[rows, k])
+                w.x[rows, k] = state[rows, j, 0]
+                w.y[rows, k] = state[rows, j, 1]
+                w.heading[rows, k] = np.mod(state[rows, j, 4], 2 * math.pi)
+            return
+        track_dynamics(self.network.arrays, cols, state, w.mode, w.x, w.y, w.heading,
+                       w.odometer, w.road, w.s, w.t, w.lane, w.lane_offset, w.direction,
+                       w.heading_offset, w.on_road, w.z, w.pitch, lost)
+        if not lost.any():
+            return
+        from simhub.engine.positions import at_world
+
         for j, k in enumerate(cols):
-            rows = w.mode[:, k] == MODE_DYNAMICS
+            rows = lost[:, j]
             if not rows.any():
                 continue
-            w.odometer[rows, k] += np.hypot(state[rows, j, 0] - w.x[rows, k],
-                                            state[rows, j, 1] - w.y[rows, k])
-            w.x[rows, k] = state[rows, j, 0]
-            w.y[rows, k] = state[rows, j, 1]
-            w.heading[rows, k] = np.mod(state[rows, j, 4], 2 * math.pi)
-            if self.network is not None:
-                from simhub.engine.positions import at_world
-
-                placed = at_world(self.ctx, w.x[:, k].copy(), w.y[:, k].copy(), None,
-                                  w.heading[:, k].copy())
-                for name, src in (("road", "road"), ("s", "s"), ("t", "t"), ("lane", "lane"),
-                                  ("lane_offset", "offset"), ("direction", "direction"),
-                                  ("heading_offset", "heading_offset"), ("on_road", "on_road"),
-                                  ("z", "z"), ("pitch", "pitch")):
-                    getattr(w, name)[rows, k] = getattr(placed, src)[rows]
+            placed = at_world(self.ctx, w.x[rows, k], w.y[rows, k], None, w.heading[rows, k])
+            for name, src in (("road", "road"), ("s", "s"), ("t", "t"), ("lane", "lane"),
+                              ("lane_offset", "offset"), ("direction", "direction"),
+                              ("heading_offset", "heading_offset"), ("on_road", "on_road"),
+                              ("z", "z"), ("pitch", "pitch")):
+                getattr(w, name)[rows, k] = getattr(placed, src)
 
     def _place(self) -> None:
         w = self.world

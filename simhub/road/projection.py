@@ -205,6 +205,25 @@ def _refine(
 
 
 @numba.njit(cache=True, nogil=True)
+def project_near(
+    arrays: RoadArrays, road: int, s_guess: float, px: float, py: float, reach: float
+) -> tuple[float, float, bool]:
+    """Project ``(px, py)`` onto road ``road`` by Newton from ``s_guess``: ``(s, t, ok)``.
+
+    The incremental projection for an entity that moved a little since its last projection.
+    ``ok`` is false, and the caller should project globally, when Newton did not end
+    perpendicular to the reference line (it ran into the road's start or end), ended further
+    than ``reach`` [m] from ``s_guess`` (the entity jumped), or the point is outside the
+    road's paved width.
+    """
+    s, t, _, along = _refine(arrays, road, s_guess, px, py)
+    if abs(along) >= 1e-6 or abs(s - s_guess) > reach:
+        return s, t, False
+    right, left = road_extent(arrays, road, s)
+    return s, t, right - 1e-9 <= t <= left + 1e-9
+
+
+@numba.njit(cache=True, nogil=True)
 def _project_one(
     arrays: RoadArrays,
     table: ProjectionTable,
