@@ -30,7 +30,7 @@ B = npt.NDArray[np.bool_]
 TWO_PI = 2.0 * math.pi
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def lane_center_t(arrays: RoadArrays, road: int, lane: int, s: float) -> float:
     """Lateral offset ``t`` [m] of lane ``lane``'s centre line at ``s`` (NaN if absent)."""
     section = section_at(arrays, road, s)
@@ -38,7 +38,7 @@ def lane_center_t(arrays: RoadArrays, road: int, lane: int, s: float) -> float:
     return 0.5 * (inner + outer)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def wrap_angle(angle: float) -> float:
     """``angle`` in ``[0, 2 pi)``."""
     value = angle - TWO_PI * math.floor(angle / TWO_PI)
@@ -49,7 +49,7 @@ def wrap_angle(angle: float) -> float:
     return value
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def place_one(
     arrays: RoadArrays, road: int, lane: int, s: float, offset: float, direction: float,
     heading_offset: float, t_before: float,

@@ -74,7 +74,7 @@ class RoadArrays(NamedTuple):
     lane_width: F64
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def last_at_or_below(values: F64, lo: int, hi: int, s: float) -> int:
     """Index in ``[lo, hi)`` of the last ``values[i] <= s`` (``lo`` when none); hi > lo."""
     a = lo
@@ -90,7 +90,7 @@ def last_at_or_below(values: F64, lo: int, hi: int, s: float) -> int:
     return a
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def cubic_at(table: F64, lo: int, hi: int, s: float, s_base: float) -> tuple[float, float]:
     """``(value, d value / ds)`` of the piecewise cubic in rows ``[lo, hi)`` at ``s``.
 
@@ -104,7 +104,7 @@ def cubic_at(table: F64, lo: int, hi: int, s: float, s_base: float) -> tuple[flo
     return a + ds * (b + ds * (c + ds * d)), b + ds * (2.0 * c + 3.0 * d * ds)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _arc_point(
     x0: float, y0: float, h0: float, curvature: float, ds: float
 ) -> tuple[float, float, float]:
@@ -152,7 +152,7 @@ def _spiral_point(
     return x, y, heading
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _poly3_u(a: float, b: float, c: float, d: float, ds: float) -> float:
     """Local ``u`` where the arc length of ``(u, v(u))`` from ``u = 0`` equals ``ds``."""
     u = ds
@@ -174,7 +174,7 @@ def _poly3_u(a: float, b: float, c: float, d: float, ds: float) -> float:
     return u
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def geometry_point(arrays: RoadArrays, g: int, ds: float) -> tuple[float, float, float, float]:
     """``(x, y, heading, curvature)`` at ``ds`` metres along geometry ``g``."""
     x0 = arrays.geom_x[g]
@@ -217,7 +217,7 @@ def geometry_point(arrays: RoadArrays, g: int, ds: float) -> tuple[float, float,
     )
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def reference_point(arrays: RoadArrays, road: int, s: float) -> tuple[float, float, float, float]:
     """``(x, y, heading, curvature)`` of road ``road``'s reference line at ``s`` (clamped)."""
     s = min(max(s, 0.0), arrays.road_length[road])
@@ -234,7 +234,7 @@ def reference_point(arrays: RoadArrays, road: int, s: float) -> tuple[float, flo
     return x, y, h, k
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def elevation_at(arrays: RoadArrays, road: int, s: float) -> tuple[float, float]:
     """``(z, dz/ds)`` of the road's elevation profile at ``s``."""
     return cubic_at(
@@ -242,7 +242,7 @@ def elevation_at(arrays: RoadArrays, road: int, s: float) -> tuple[float, float]
     )
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def section_at(arrays: RoadArrays, road: int, s: float) -> int:
     """Global index of the lane section that holds ``s``."""
     return last_at_or_below(
@@ -253,7 +253,7 @@ def section_at(arrays: RoadArrays, road: int, s: float) -> int:
     )
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _width(arrays: RoadArrays, lane: int, ds: float) -> tuple[float, float]:
     return cubic_at(
         arrays.lane_width,
@@ -264,7 +264,7 @@ def _width(arrays: RoadArrays, lane: int, ds: float) -> tuple[float, float]:
     )
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def lane_borders(
     arrays: RoadArrays, road: int, section: int, lane_id: int, s: float
 ) -> tuple[float, float, float, float]:
@@ -300,7 +300,7 @@ def lane_borders(
     return inner, inner + side * w, d_inner, d_inner + side * dw
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def locate_lane(arrays: RoadArrays, road: int, s: float, t: float) -> tuple[int, bool]:
     """``(lane_id, inside)``: the lane holding lateral offset ``t`` at ``s``.
 
@@ -324,7 +324,7 @@ def locate_lane(arrays: RoadArrays, road: int, s: float, t: float) -> tuple[int,
     return lane_id, False
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def road_extent(arrays: RoadArrays, road: int, s: float) -> tuple[float, float]:
     """``(t_right_edge, t_left_edge)``: lateral extent of all lanes at ``s``."""
     section = section_at(arrays, road, s)

@@ -176,7 +176,7 @@ def build_projection_table(arrays: RoadArrays) -> ProjectionTable:
     )
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _refine(
     arrays: RoadArrays, road: int, s: float, px: float, py: float
 ) -> tuple[float, float, float, float]:
@@ -204,7 +204,7 @@ def _refine(
     return s, t, math.hypot(px - x, py - y), along
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def project_near(
     arrays: RoadArrays, road: int, s_guess: float, px: float, py: float, reach: float
 ) -> tuple[float, float, bool]:
