@@ -12,16 +12,19 @@ query says whether anything is due, so a write pays for a sweep only when there 
 every thirty seconds by the server's background task, so a read may show an overdue booking as
 ``approved`` until the next sweep (at most one interval).
 
-Reads (FindSlots, GetSchedule, the policy, quota usage) use the booking policy cached for
-``POLICY_CACHE_S``; a policy change through this service drops the cache at once, one made by
-another process shows in reads within that time. Writes always check against the policy read
-inside their own transaction.
+Reads never serve stale data, yet mostly skip the database: every write transaction bumps the
+store's change counters (bookings, policy) before it commits, whichever process makes it, and
+a read takes the counters first (one row). The policy is reused while the policy counter
+stands; FindSlots, GetSchedule and ListBookings results while both stand (``cache``). Cached
+are the results before the caller's visibility is applied; tenancy is decided per call. The
+results that depend on the facility's mounted cabin (a day with no planned motion booking
+before it) are not cached. Writes always check against the policy read inside their own
+transaction.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
@@ -29,7 +32,9 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from simhub.booking import ical
+from simhub.booking.cache import Generation, GenerationCache
 from simhub.booking.model import (
+    HOLDING,
     OPEN,
     Blackout,
     Booking,
@@ -86,8 +91,6 @@ from simhub.identity.tokens import new_id
 Clock = Callable[[], datetime]
 MAX_SEARCH_DAYS = 31
 MAX_SLOTS = 50
-#: How long reads reuse the booking policy [s] (changes made here drop it at once).
-POLICY_CACHE_S = 2.0
 
 
 class SlotUnavailable(Conflict):
@@ -111,6 +114,7 @@ class BookingFilter:
 class BookingTransaction(Protocol):
     """One storage transaction over bookings and the booking policy."""
 
+    def generation(self) -> Generation | None: ...
     def load_policy(self, time_zone: str) -> Policy: ...
     def save_rules(self, rules: BookingRules) -> None: ...
     def save_opening_hours(self, hours: Sequence[OpeningInterval]) -> None: ...
@@ -228,8 +232,11 @@ class BookingService:
         self._max_mount = max((c.mount_minutes for c in facility.cabins), default=0) * MINUTE
         self._max_unmount = max((c.unmount_minutes for c in facility.cabins), default=0) * MINUTE
         self._policy_lock = threading.Lock()
-        self._policy_generation = 0  # bumped by every policy change made through this service
-        self._cached_policy: tuple[float, Policy] | None = None  # (valid until, policy)
+        self._cached_policy: tuple[int, Policy] | None = None  # (policy counter, policy)
+        self._slots: GenerationCache[tuple[Slot, ...]] = GenerationCache()
+        self._schedules: GenerationCache[tuple[tuple[Booking, ...], tuple[ChangeoverStep, ...]]]
+        self._schedules = GenerationCache()
+        self._listings: GenerationCache[tuple[Booking, ...]] = GenerationCache()
 
     @property
     def longest_changeover_minutes(self) -> int:
@@ -237,21 +244,21 @@ class BookingService:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _read_policy(self, tx: BookingTransaction) -> Policy:
-        """The policy for a read: cached for ``POLICY_CACHE_S`` (see the module doc)."""
+    def _read_policy(self, tx: BookingTransaction, generation: Generation | None) -> Policy:
+        """The policy for a read, reused while the policy counter stands (see the module doc)."""
         cached = self._cached_policy
-        if cached is not None and time.monotonic() < cached[0]:
+        if generation is not None and cached is not None and cached[0] == generation[1]:
             return cached[1]
-        generation = self._policy_generation
         policy = tx.load_policy(self.facility.time_zone)
-        with self._policy_lock:
-            if generation == self._policy_generation:  # no change committed meanwhile
-                self._cached_policy = (time.monotonic() + POLICY_CACHE_S, policy)
+        if generation is not None:
+            with self._policy_lock:
+                if self._cached_policy is None or self._cached_policy[0] < generation[1]:
+                    self._cached_policy = (generation[1], policy)
         return policy
 
     def _policy_changed(self) -> None:
+        """Drop the policy at once (the counters would, on the next read, anyway)."""
         with self._policy_lock:
-            self._policy_generation += 1
             self._cached_policy = None
 
     def _cabin(self, cabin_id: str, field_name: str = "cabin_id") -> CabinSpec:
@@ -424,8 +431,14 @@ class BookingService:
             if where.organisation_id not in (None, principal.organisation_id):
                 raise NotFound(f"no organisation {where.organisation_id!r} among yours")
             where = replace(where, organisation_id=principal.organisation_id)
+        key = (where, limit, offset)  # the organisation is in *where*: one entry per tenant
         with self._store.read() as tx:
-            return tx.list_bookings(where, limit, offset)
+            generation = tx.generation()
+            found = self._listings.get(generation, key)
+            if found is None:
+                found = tuple(tx.list_bookings(where, limit, offset))
+                self._listings.put(generation, key, found)
+        return list(found)
 
     # -- transitions -------------------------------------------------------------------------
 
@@ -613,13 +626,28 @@ class BookingService:
             raise InvalidArgument("the slot search is malformed", found)
         query = replace(query, organisation_id=principal.organisation_id)
         now = self._clock()
-        mounted = self._mounted_cabin()
         with self._store.read() as tx:
-            policy = self._read_policy(tx)
+            generation = tx.generation()
+            policy = self._read_policy(tx, generation)
+            key = (query, _time_key(query, policy, now))
+            cached = self._slots.get(generation, key)
+            if cached is not None:
+                return list(cached)
             context, bookings = self._context(
                 tx, policy, now, query.organisation_id, query.window_start, query.window_end
             )
-        return find_slots(query, context, bookings, mounted)
+        # the mounted cabin only counts where no motion booking ends before the window
+        # (a facility read: skipped where it cannot matter, and such results are not cached)
+        mounted = None
+        if query.mode is BookingMode.MOTION and not any(
+            b.mode is BookingMode.MOTION and b.state in HOLDING and b.end <= query.window_start
+            for b in bookings
+        ):
+            mounted = self._mounted_cabin()
+            generation = None
+        slots = find_slots(query, context, bookings, mounted)
+        self._slots.put(generation, key, tuple(slots))
+        return slots
 
     def schedule(self, principal: Principal, day: date, days: int = 1) -> Schedule:
         """Every slot-holding booking of *days* local days from *day*, the changeovers they
@@ -628,14 +656,25 @@ class BookingService:
         start = local_midnight(day, tz)
         end = local_midnight(day + timedelta(days=days), tz)
         now = self._clock()
-        fallback = self._mounted_cabin()
         with self._store.read() as tx:
-            policy = self._read_policy(tx)
-            bookings = tx.holding_between(start, end)
-            last = tx.last_planned_motion_before(start)
-        context = RuleContext(policy, self.cabins, bookings, now)
-        before = mounted_before(start, [last] if last else [], fallback)
-        steps = plan_range(start, end, context, bookings, before)
+            generation = tx.generation()
+            policy = self._read_policy(tx, generation)
+            cached = self._schedules.get(generation, (start, end))
+            if cached is None:
+                found = tx.holding_between(start, end)
+                last = tx.last_planned_motion_before(start)
+        if cached is not None:
+            bookings, steps = cached
+        else:
+            if last is None:  # the plan starts from what the facility has mounted now
+                fallback, generation = self._mounted_cabin(), None
+            else:
+                fallback = None
+            context = RuleContext(policy, self.cabins, found, now)
+            before = mounted_before(start, [last] if last else [], fallback)
+            bookings = tuple(sorted(found, key=lambda b: (b.start, b.id)))
+            steps = tuple(plan_range(start, end, context, found, before))
+            self._schedules.put(generation, (start, end), (bookings, steps))
         own = {b.id for b in bookings if principal.can_see(b.organisation_id)}
         entries = tuple(
             ScheduleEntry(
@@ -647,7 +686,7 @@ class BookingService:
                 blocked_start=b.blocked_start,
                 blocked_end=b.blocked_end,
             )
-            for b in sorted(bookings, key=lambda b: (b.start, b.id))
+            for b in bookings
         )
         shown = tuple(
             s if s.booking_id in own else replace(s, cabin_id="", booking_id="") for s in steps
@@ -675,7 +714,7 @@ class BookingService:
 
     def policy(self, principal: Principal) -> Policy:
         with self._store.read() as tx:
-            policy = self._read_policy(tx)
+            policy = self._read_policy(tx, tx.generation())
         if principal.is_operator:
             return policy
         own = tuple(q for q in policy.quotas if q.organisation_id == principal.organisation_id)
@@ -780,7 +819,7 @@ class BookingService:
         with self._store.read() as tx:
             if not tx.organisation_exists(organisation):
                 raise NotFound(f"no organisation with id {organisation!r}")
-            policy = self._read_policy(tx)
+            policy = self._read_policy(tx, tx.generation())
             held = tx.motion_periods_of(organisation, min(w0, m0), max(w1, m1))
         context = RuleContext(policy, self.cabins, [], at, {organisation: held})
         return QuotaUsage(
@@ -792,6 +831,17 @@ class BookingService:
             month_end=m1,
             month_used_minutes=context.used_motion_minutes(organisation, m0, m1),
         )
+
+
+def _time_key(query: SlotQuery, policy: Policy, now: datetime) -> tuple[datetime, datetime]:
+    """What a slot search's answer takes from *now*: the earliest and latest grid start that
+    notice and horizon allow, clipped to the window (every start the finder tries lies on
+    the absolute granularity grid, so two *now* with the same key give the same slots)."""
+    rules = policy.rules
+    step = rules.granularity_minutes * MINUTE
+    earliest = ceil_to_grid(max(query.window_start, now + rules.min_notice_minutes * MINUTE), step)
+    latest = min(query.window_end, now + timedelta(days=rules.max_horizon_days))
+    return earliest, latest - timedelta(seconds=latest.timestamp() % step.total_seconds())
 
 
 def _closed(booking: Booking, verb: str) -> FailedPrecondition:

@@ -4,6 +4,11 @@ Writers lock the requesting organisation's row (PostgreSQL ``SELECT ... FOR UPDA
 already holds the database's write lock) so that its quota and request ids are checked and
 used by one transaction at a time. Overlaps between organisations are refused by the schema's
 exclusion constraints on PostgreSQL; a violation becomes ``SlotUnavailable`` here.
+
+Every write transaction that changed a booking or the policy bumps the counters of
+``booking_generation`` (migration 0005) just before it commits, in the same transaction: the
+keys of the service's read caches. On PostgreSQL that row update serialises the writers' last
+statement (a short row lock held until commit), never their checks.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from simhub.errors import Conflict, FieldViolation
 from simhub.storage.db import Database
 from simhub.storage.tables import (
     BlackoutRow,
+    BookingGenerationRow,
     BookingQuotaRow,
     BookingRow,
     BookingSettingsRow,
@@ -131,10 +137,40 @@ def _translate(error: IntegrityError) -> Exception:
     return error
 
 
+_GENERATION = select(BookingGenerationRow.bookings, BookingGenerationRow.policy).where(
+    BookingGenerationRow.id == 1
+)
+
+
 class SqlBookingTransaction:
     def __init__(self, session: Session, postgres: bool) -> None:
         self._s = session
         self._postgres = postgres
+        self._bookings_changed = False
+        self._policy_changed = False
+
+    # -- change counters ----------------------------------------------------------------------
+
+    def generation(self) -> tuple[int, int] | None:
+        """(bookings, policy) change counters as this transaction sees them; None where the
+        schema has no counter row (nothing may then be cached)."""
+        row = self._s.execute(_GENERATION).first()
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    def bump_generation(self) -> None:
+        """Count this transaction's changes (called by the store just before it commits)."""
+        if not (self._bookings_changed or self._policy_changed):
+            return
+        row = BookingGenerationRow
+        values: dict[str, Any] = {"bookings": row.bookings + 1}
+        if self._policy_changed:
+            values["policy"] = row.policy + 1
+        self._s.execute(
+            update(row)
+            .where(row.id == 1)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
 
     # -- policy -------------------------------------------------------------------------------
 
@@ -160,12 +196,14 @@ class SqlBookingTransaction:
         return Policy(time_zone, rules, hours, blackouts, quotas)
 
     def save_rules(self, rules: BookingRules) -> None:
+        self._policy_changed = True
         row = self._s.get(BookingSettingsRow, 1) or BookingSettingsRow(id=1)
         for name in BookingRules.__dataclass_fields__:
             setattr(row, name, getattr(rules, name))
         self._s.merge(row)
 
     def save_opening_hours(self, hours: Sequence[OpeningInterval]) -> None:
+        self._policy_changed = True
         self._s.execute(delete(OpeningHoursRow))
         self._s.add_all(
             OpeningHoursRow(
@@ -175,6 +213,7 @@ class SqlBookingTransaction:
         )
 
     def add_blackout(self, blackout: Blackout) -> None:
+        self._policy_changed = True
         self._s.add(
             BlackoutRow(
                 id=blackout.id,
@@ -189,10 +228,12 @@ class SqlBookingTransaction:
         row = self._s.get(BlackoutRow, blackout_id)
         if row is None:
             return False
+        self._policy_changed = True
         self._s.delete(row)
         return True
 
     def save_quota(self, quota: Quota) -> None:
+        self._policy_changed = True
         self._s.merge(
             BookingQuotaRow(
                 organisation_id=quota.organisation_id,
@@ -297,6 +338,7 @@ class SqlBookingTransaction:
         )
 
     def add(self, booking: Booking, transition: Transition) -> None:
+        self._bookings_changed = True
         self._s.add(
             BookingRow(
                 id=booking.id,
@@ -350,6 +392,7 @@ class SqlBookingTransaction:
         )
         if getattr(result, "rowcount", 0) != 1:
             return False
+        self._bookings_changed = True
         self._s.add(_transition_row(transition))
         self._flush()
         return True
@@ -449,7 +492,9 @@ class SqlBookingStore:
     def write(self) -> Iterator[SqlBookingTransaction]:
         try:
             with self._db.write() as s:
-                yield SqlBookingTransaction(s, postgres=self._db.is_postgres)
+                tx = SqlBookingTransaction(s, postgres=self._db.is_postgres)
+                yield tx
+                tx.bump_generation()
         except IntegrityError as error:  # raised at commit (deferred checks)
             translated = _translate(error)
             if translated is error:

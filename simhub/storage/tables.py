@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -210,6 +211,17 @@ class BlackoutRow(Base):
     end_at: Mapped[datetime] = mapped_column(UtcDateTime)
     reason: Mapped[str] = mapped_column(Text)
     cabin_id: Mapped[str | None] = mapped_column(ForeignKey("cabins.id"), nullable=True)
+
+
+class BookingGenerationRow(Base):
+    """Change counters of the booking data (one row, id 1; migration 0005): ``bookings``
+    moves with every committed booking or policy change, ``policy`` with policy changes only.
+    Caches of booking reads are keyed by them (see ``simhub.booking.cache``)."""
+
+    __tablename__ = "booking_generation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bookings: Mapped[int] = mapped_column(BigInteger)
+    policy: Mapped[int] = mapped_column(BigInteger)
 
 
 class BookingQuotaRow(Base):
