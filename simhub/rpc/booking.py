@@ -67,7 +67,7 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
             self._service.list_bookings, current_principal(), where, size, offset
         )
         return pb.ListBookingsResponse(
-            bookings=[m.booking(b) for b in rows],
+            bookings=m.bookings(rows),
             next_page_token=paging.next_token(offset, size, len(rows), "bookings"),
         )
 
