@@ -142,25 +142,23 @@ class PolicyController:
     def controls(self, active: npt.NDArray[np.bool_]) -> F64:
         """Engine controls ``(E, n_external, 2)`` for the next physics step from the held
         action; episodes not ``active`` get zero controls."""
-        dt = self.batch.dt
         params = EGO_VEHICLE
-        speed = self.batch.world.speed[:, self.batch.ego]
-        acceleration = np.maximum(self.action[:, 0], -np.maximum(speed, 0.0) / dt)  # no reversing
-        if self.kind is ActionKind.ACCELERATION_STEERING_RATE:
-            rate = self.action[:, 1].copy()
-        else:
-            rate = (self.action[:, 1] - self.steering) / STEER_TIME_CONSTANT_S
-        rate = np.clip(rate, params.steering_rate_min_rad_s, params.steering_rate_max_rad_s)
-        # as simhub.dynamics.constraints: no rate that pushes past the angle limits
-        stuck = ((self.steering <= params.steering_angle_min_rad) & (rate <= 0)) | (
-            (self.steering >= params.steering_angle_max_rad) & (rate >= 0)
+        ob.hold_controls(
+            self.action,
+            self.kind is ActionKind.ACCELERATION_STEERING_RATE,
+            self.batch.world.speed[:, self.batch.ego],
+            active,
+            self.batch.dt,
+            STEER_TIME_CONSTANT_S,
+            params.steering_rate_min_rad_s,
+            params.steering_rate_max_rad_s,
+            # as simhub.dynamics.constraints: no rate that pushes past the angle limits
+            params.steering_angle_min_rad,
+            params.steering_angle_max_rad,
+            self._column,
+            self.steering,
+            self._out,
         )
-        rate[stuck | ~active] = 0.0
-        acceleration[~active] = 0.0
-        self.steering = self.steering + rate * dt
-        self._out[:, :] = 0.0
-        self._out[:, self._column, 0] = rate
-        self._out[:, self._column, 1] = acceleration
         return self._out
 
     def __call__(self, observation: Observation) -> F64:

@@ -30,12 +30,12 @@ SPEEDING_TOLERANCE = 1.05  # above 105 % of the limit counts as speeding
 HEADWAY_MIN_SPEED_M_S = 0.1  # below this the time headway is not defined
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _wrap(angle: float) -> float:
     return (angle + math.pi) % (2.0 * math.pi) - math.pi
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _lane_centre_t(arrays: RoadArrays, road: int, lane: int, s: float) -> float:
     inner, outer, _, _ = lane_borders(arrays, road, section_at(arrays, road, s), lane, s)
     return 0.5 * (inner + outer)
@@ -132,6 +132,14 @@ def observe(
         out_prev[e, 1] = prev_action[e, 1]
 
 
+@njit(cache=True, inline="always")
+def _minimum(a: float, b: float) -> float:
+    """``np.minimum``: NaN wins."""
+    if math.isnan(a) or a <= b:
+        return a
+    return b
+
+
 @njit(cache=True)
 def measure(
     arrays: RoadArrays,
@@ -154,17 +162,28 @@ def measure(
     odometer: F64,
     limit: F64,
     goal: F64,
-    active: B,
     time: float,
     dt: float,
+    collided: B,
+    engine_min_ttc: F64,
+    active: B,
     metrics: F64,
-) -> None:
+    min_ttc: F64,
+    new_collision: B,
+) -> int:
     """Update the per-step metrics ``(E, N_STEP_METRICS)`` of the ``active`` episodes after one
     engine step: off-road and lane departure (any part of the ego's box outside the road /
     outside the lane holding its centre), min time headway to the entity ahead in its path,
-    max deceleration and speed, time above the speed limit, time to reach the goal distance."""
+    max deceleration and speed, time above the speed limit, time to reach the goal distance;
+    and ``min_ttc`` ``(E,)`` [s] from the engine's ``engine_min_ttc``.
+
+    An active episode whose ego has ``collided`` (the engine's flag) is marked in
+    ``new_collision`` ``(E,)`` and made inactive (its metrics freeze); returns how many were.
+    """
     episodes, n = x.shape
+    count = 0
     for e in range(episodes):
+        new_collision[e] = False
         if not active[e]:
             continue
         h, v = heading[e, k], speed[e, k]
@@ -189,18 +208,67 @@ def measure(
             metrics[e, S_SPEEDING_S] += dt
         if math.isnan(metrics[e, S_TIME_TO_GOAL]) and odometer[e, k] >= goal[e]:
             metrics[e, S_TIME_TO_GOAL] = time
-        if v <= HEADWAY_MIN_SPEED_M_S:
-            continue
-        c, sn = math.cos(h), math.sin(h)
-        ox = x[e, k] + center_x[e, k] * c - center_y[e, k] * sn
-        oy = y[e, k] + center_x[e, k] * sn + center_y[e, k] * c
-        for j in range(n):
-            if j == k or not present[e, j]:
-                continue
-            cj, sj = math.cos(heading[e, j]), math.sin(heading[e, j])
-            dx = x[e, j] + center_x[e, j] * cj - center_y[e, j] * sj - ox
-            dy = y[e, j] + center_x[e, j] * sj + center_y[e, j] * cj - oy
-            lon, lat = c * dx + sn * dy, -sn * dx + c * dy
-            if lon > 0.0 and abs(lat) < 0.5 * (width[e, j] + width[e, k]):
-                gap = max(lon - 0.5 * (length[e, j] + length[e, k]), 0.0)
-                metrics[e, S_MIN_THW] = min(metrics[e, S_MIN_THW], gap / v)
+        if v > HEADWAY_MIN_SPEED_M_S:
+            c, sn = math.cos(h), math.sin(h)
+            ox = x[e, k] + center_x[e, k] * c - center_y[e, k] * sn
+            oy = y[e, k] + center_x[e, k] * sn + center_y[e, k] * c
+            for j in range(n):
+                if j == k or not present[e, j]:
+                    continue
+                cj, sj = math.cos(heading[e, j]), math.sin(heading[e, j])
+                dx = x[e, j] + center_x[e, j] * cj - center_y[e, j] * sj - ox
+                dy = y[e, j] + center_x[e, j] * sj + center_y[e, j] * cj - oy
+                lon, lat = c * dx + sn * dy, -sn * dx + c * dy
+                if lon > 0.0 and abs(lat) < 0.5 * (width[e, j] + width[e, k]):
+                    gap = max(lon - 0.5 * (length[e, j] + length[e, k]), 0.0)
+                    metrics[e, S_MIN_THW] = min(metrics[e, S_MIN_THW], gap / v)
+        min_ttc[e] = _minimum(min_ttc[e], engine_min_ttc[e])
+        if collided[e]:
+            new_collision[e] = True
+            active[e] = False
+            count += 1
+    return count
+
+
+@njit(cache=True)
+def hold_controls(
+    action: F64,
+    steering_is_rate: bool,
+    ego_speed: F64,
+    active: B,
+    dt: float,
+    time_constant_s: float,
+    rate_min: float,
+    rate_max: float,
+    angle_min: float,
+    angle_max: float,
+    column: int,
+    steering: F64,
+    out: F64,
+) -> None:
+    """Engine controls ``out`` ``(E, n_external, 2)`` (steering rate rad/s, acceleration
+    m/s^2 in the ego's ``column``; zero elsewhere and for episodes not ``active``) from the held
+    ``action`` ``(E, 2)``: no reversing within a step; a steering-angle action is tracked with
+    the lag ``time_constant_s``; the rate is clipped to its limits and to zero where it would
+    push past an angle limit. ``steering`` ``(E,)`` [rad] advances by ``rate * dt``."""
+    episodes, n_external, _ = out.shape
+    for e in range(episodes):
+        for j in range(n_external):
+            out[e, j, 0] = 0.0
+            out[e, j, 1] = 0.0
+        floor = -max(ego_speed[e], 0.0) / dt
+        acceleration = action[e, 0]
+        if not (acceleration >= floor or math.isnan(acceleration)):
+            acceleration = floor
+        target = action[e, 1]
+        rate = target if steering_is_rate else (target - steering[e]) / time_constant_s
+        rate = min(max(rate, rate_min), rate_max)
+        angle = steering[e]
+        if (angle <= angle_min and rate <= 0) or (angle >= angle_max and rate >= 0):
+            rate = 0.0
+        if not active[e]:
+            rate = 0.0
+            acceleration = 0.0
+        steering[e] = angle + rate * dt
+        out[e, column, 0] = rate
+        out[e, column, 1] = acceleration

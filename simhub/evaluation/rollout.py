@@ -131,6 +131,7 @@ class Rollout:
         self.partner = np.full(n, -1, np.int64)
         self.relative_speed = np.full(n, np.nan)
         self.active = np.ones(n, np.bool_)
+        self._new_collision = np.zeros(n, np.bool_)
         self.failed: dict[int, str] = {}
         self._limit_text = entry.speed_limit_kph
 
@@ -177,7 +178,8 @@ class Rollout:
                 if not self.active.any():
                     break
             batch.step(controller.controls(self.active))
-            ob.measure(
+            m = batch.metrics
+            if ob.measure(
                 arrays,
                 self.k,
                 w.x,
@@ -198,21 +200,22 @@ class Rollout:
                 w.odometer,
                 self.limit,
                 self.goal,
-                self.active,
                 w.time,
                 dt,
+                m.collided,
+                m.min_ttc,
+                self.active,
                 self.metrics,
-            )
-            self._collisions()
+                self.min_ttc,
+                self._new_collision,
+            ):
+                self._collisions()
         return ChunkResult(self.chunk.index, tuple(self._results()))
 
     def _collisions(self) -> None:
-        m, w, k = self.batch.metrics, self.batch.world, self.k
-        self.min_ttc = np.where(self.active, np.minimum(self.min_ttc, m.min_ttc), self.min_ttc)
-        new = m.collided & self.active
-        if not new.any():
-            return
-        for e in np.flatnonzero(new):
+        """Whom the ego hit, at what relative speed, for the episodes that just collided."""
+        w, k = self.batch.world, self.k
+        for e in np.flatnonzero(self._new_collision):
             j = int(np.flatnonzero(w.colliding[e, k])[0]) if w.colliding[e, k].any() else -1
             self.partner[e] = j
             if j >= 0:
@@ -223,7 +226,6 @@ class Rollout:
                     w.heading[e, j]
                 )
                 self.relative_speed[e] = math.hypot(vx, vy)
-        self.active &= ~new
 
     def _results(self) -> list[EpisodeResult]:
         w, m, names = self.batch.world, self.batch.metrics, self.batch.world.entities
