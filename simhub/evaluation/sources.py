@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -24,11 +25,15 @@ from simhub.scenario.distribution import read_distribution
 from simhub.scenario.document import OpenScenario
 from simhub.scenario.entities import Controller, ObjectController
 from simhub.scenario.library import Bundle, BundleFile, ScenarioStore, materialize
-from simhub.scenario.nodes import Node, display_path, parse_xml
-from simhub.scenario.xosc import build_scenario, read_bytes
+from simhub.scenario.nodes import Node, ScenarioError, display_path, parse_xml
+from simhub.scenario.reader import Reader
+from simhub.scenario.references import check_references
+from simhub.scenario.xosc import build_scenario, check_root, read_bytes
 from simhub.scenario.yaml_form import yaml_to_node
 
 POLICY_CONTROLLER = "simhub-policy"
+MAX_BUILT = 20_000  # concrete scenarios kept per bundle and process
+MAX_MEMO = 200_000  # elements read and kept for reuse, per bundle and process
 EGO_NAMES = ("ego", "hero")
 
 #: The bundle of a stored scenario as an organisation sees it: (organisation id, scenario name
@@ -105,9 +110,72 @@ def _parse(path: Path) -> Node:
     return parse_xml(read_bytes(path), display_path(path))
 
 
+#: Elements whose reading changes the parameter scope or reads other files: never memoised.
+_SCOPED = frozenset(
+    {"OpenSCENARIO", "ParameterDeclarations", "CatalogReference", "ParameterAssignments"}
+)
+_REFERENCE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _memo_plan(root: Node) -> dict[int, tuple[str, ...]]:
+    """For each element of *root*'s tree that can be memoised, the parameters its subtree
+    refers to (by ``id``; *root* must outlive the plan)."""
+    plan: dict[int, tuple[str, ...]] = {}
+
+    def walk(node: Node) -> tuple[set[str], bool]:
+        names = {m for value in node.attrib.values() for m in _REFERENCE.findall(value)}
+        scoped = node.tag in _SCOPED
+        for child in node.children:
+            child_names, child_scoped = walk(child)
+            names |= child_names
+            scoped = scoped or child_scoped
+        if not scoped:
+            plan[id(node)] = tuple(sorted(names))
+        return names, scoped
+
+    walk(root)
+    return plan
+
+
+class _MemoReader(Reader):
+    """A ``Reader`` that reuses what it read before for an element of the same tree whose
+    parameters (those its subtree refers to) resolve to the same values: variants of one
+    scenario differ in a few attributes, so most of the model is read once per process.
+
+    The model objects are frozen dataclasses, shared between the variants' documents."""
+
+    def __init__(
+        self,
+        base_dir: Path,
+        overrides: dict[str, str],
+        plan: dict[int, tuple[str, ...]],
+        memo: dict[tuple[object, ...], tuple[object, tuple[str, ...]]],
+    ) -> None:
+        super().__init__(base_dir, overrides)
+        self._plan, self._memo = plan, memo
+
+    def read(self, node: Node, cls: type[object]) -> object:
+        names = self._plan.get(id(node))
+        if names is None or self._pending_assignments is not None:
+            return super().read(node, cls)
+        try:
+            values = tuple(self.scope.lookup(name, node, "") for name in names)
+        except ScenarioError:
+            return super().read(node, cls)  # raises the reader's own error
+        key = (id(node), cls, values)
+        hit = self._memo.get(key)
+        if hit is not None:
+            self.warnings.extend(hit[1])
+            return hit[0]
+        before = len(self.warnings)
+        instance = super().read(node, cls)
+        self._memo[key] = (instance, tuple(self.warnings[before:]))
+        return instance
+
+
 class Prepared:
     """A materialised bundle: its distribution rows and concrete scenarios, built on demand
-    (cached per distinct parameter set)."""
+    (cached per distinct parameter set; the elements variants share are read once)."""
 
     def __init__(self, bundle: Bundle) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="simhub-eval-")
@@ -120,14 +188,41 @@ class Prepared:
             self.variants = tuple(expand_distribution(document, root))
         self._root = _parse(self.scenario_file)
         self._built: dict[tuple[tuple[str, str], ...], Scenario] = {}
+        self._plan = _memo_plan(self._root)
+        self._memo: dict[tuple[object, ...], tuple[object, tuple[str, ...]]] = {}
+        self._checked = False
 
     def scenario(self, assignments: tuple[tuple[str, str], ...], ego: str) -> Scenario:
         """The concrete scenario for *assignments*, the ego driven by the policy."""
         key = (*assignments, ("\0ego", ego))
         if key not in self._built:
-            built = build_scenario(self._root, self.scenario_file, dict(assignments))
-            self._built[key] = bind_ego(built, ego)
+            if len(self._built) >= MAX_BUILT:
+                self._built.clear()
+            self._built[key] = bind_ego(self._build(dict(assignments)), ego)
         return self._built[key]
+
+    def _build(self, parameters: dict[str, str]) -> Scenario:
+        """``simhub.scenario.xosc.build_scenario`` with the memoising reader (the first build
+        goes through ``build_scenario`` itself, so the file's checks are the reader's)."""
+        if not self._checked:
+            built = build_scenario(self._root, self.scenario_file, parameters)
+            self._checked = True
+            return built
+        if len(self._memo) > MAX_MEMO:
+            self._memo.clear()
+        check_root(self._root)
+        reader = _MemoReader(self.scenario_file.parent, parameters, self._plan, self._memo)
+        document = reader.read(self._root, OpenScenario)
+        assert isinstance(document, OpenScenario)
+        check_references(document, self._root)
+        logic = document.road_network.logic_file
+        return Scenario(
+            document=document,
+            source=self.scenario_file,
+            road_file=None if logic is None else self.scenario_file.parent / logic.filepath,
+            parameters=dict(reader.top_level_parameters),
+            warnings=tuple(dict.fromkeys(reader.warnings)),
+        )
 
 
 _prepared: dict[str, Prepared] = {}
