@@ -18,8 +18,8 @@ a read takes the counters first (one row). The policy is reused while the policy
 stands; FindSlots, GetSchedule and ListBookings results while both stand (``cache``). Cached
 are the results before the caller's visibility is applied; tenancy is decided per call. The
 results that depend on the facility's mounted cabin (a day with no planned motion booking
-before it) are not cached. Writes always check against the policy read inside their own
-transaction.
+before it) are not cached. Writes always check against the policy as of their own transaction
+(the one whose counter they read inside it).
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ from simhub.booking.rules import (
     local_midnight,
     local_text,
     month_window,
+    quota_windows,
     validate_opening_hours,
     validate_rules,
     week_window,
@@ -130,6 +131,9 @@ class BookingTransaction(Protocol):
     def motion_periods_of(
         self, organisation_id: str, start: datetime, end: datetime
     ) -> list[tuple[datetime, datetime]]: ...
+    def motion_minutes_of(
+        self, organisation_id: str, windows: Sequence[tuple[datetime, datetime]]
+    ) -> dict[tuple[datetime, datetime], int]: ...
     def motion_neighbours(self, start: datetime, end: datetime) -> list[Booking]: ...
     def last_planned_motion_before(self, at: datetime) -> Booking | None: ...
     def add(self, booking: Booking, transition: Transition) -> None: ...
@@ -145,6 +149,10 @@ class BookingTransaction(Protocol):
 
 class BookingStore(Protocol):
     """Port: where bookings live (``simhub.storage.booking_repo`` implements it)."""
+
+    def generation(self) -> Generation | None:
+        """The change counters as committed now (see ``cache``); None: not kept."""
+        ...
 
     def read(self) -> AbstractContextManager[BookingTransaction]: ...
     def write(self) -> AbstractContextManager[BookingTransaction]: ...
@@ -244,11 +252,18 @@ class BookingService:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _read_policy(self, tx: BookingTransaction, generation: Generation | None) -> Policy:
-        """The policy for a read, reused while the policy counter stands (see the module doc)."""
+    def _cached_policy_of(self, generation: Generation | None) -> Policy | None:
         cached = self._cached_policy
         if generation is not None and cached is not None and cached[0] == generation[1]:
             return cached[1]
+        return None
+
+    def _read_policy(self, tx: BookingTransaction, generation: Generation | None) -> Policy:
+        """The policy for a read, reused while the policy counter stands (see the module doc).
+        *generation* was read before *tx*'s reads, or inside *tx*."""
+        cached = self._cached_policy_of(generation)
+        if cached is not None:
+            return cached
         policy = tx.load_policy(self.facility.time_zone)
         if generation is not None:
             with self._policy_lock:
@@ -281,17 +296,16 @@ class BookingService:
         end: datetime,
     ) -> tuple[RuleContext, list[Booking]]:
         """A rule context for proposals inside [start, end): the bookings that can meet them,
-        the organisation's motion bookings in every quota window they touch, the neighbours."""
+        the organisation's motion minutes in every quota window they touch (summed by the
+        database), the neighbours."""
         pad = self._max_mount + self._max_unmount
         bookings = {b.id: b for b in tx.holding_between(start - pad, end + pad)}
-        tz = zone(policy.time_zone)
-        q0 = min(week_window(start, tz)[0], month_window(start, tz)[0])
-        q1 = max(week_window(end, tz)[1], month_window(end, tz)[1])
-        held = {organisation_id: tx.motion_periods_of(organisation_id, q0, q1)}
+        windows = quota_windows(start, end, zone(policy.time_zone))
+        used = {organisation_id: tx.motion_minutes_of(organisation_id, windows)}
         for b in tx.motion_neighbours(start, end):
             bookings.setdefault(b.id, b)
         found = list(bookings.values())
-        return RuleContext(policy, self.cabins, found, now, held), found
+        return RuleContext(policy, self.cabins, found, now, motion_used=used), found
 
     def _visible(self, principal: Principal, booking: Booking | None, booking_id: str) -> Booking:
         if booking is None or not principal.can_see(booking.organisation_id):
@@ -365,7 +379,7 @@ class BookingService:
                 existing = tx.by_request_id(organisation, spec.request_id)
                 if existing is not None:
                     return self._replay(spec, existing)
-            policy = tx.load_policy(self.facility.time_zone)
+            policy = self._read_policy(tx, tx.generation())  # as of this transaction
             self._sweep(tx, now, policy)
             proposal = Proposal(organisation, cabin.id, spec.mode, spec.start, spec.end)
             context, _ = self._context(tx, policy, now, organisation, spec.start, spec.end)
@@ -432,12 +446,12 @@ class BookingService:
                 raise NotFound(f"no organisation {where.organisation_id!r} among yours")
             where = replace(where, organisation_id=principal.organisation_id)
         key = (where, limit, offset)  # the organisation is in *where*: one entry per tenant
-        with self._store.read() as tx:
-            generation = tx.generation()
-            found = self._listings.get(generation, key)
-            if found is None:
+        generation = self._store.generation()  # first: what is read next is at least as new
+        found = self._listings.get(generation, key)
+        if found is None:
+            with self._store.read() as tx:
                 found = tuple(tx.list_bookings(where, limit, offset))
-                self._listings.put(generation, key, found)
+            self._listings.put(generation, key, found)
         return list(found)
 
     # -- transitions -------------------------------------------------------------------------
@@ -527,7 +541,7 @@ class BookingService:
         waitlist entries whose time has passed. Idempotent; safe from any replica."""
         now = self._clock()
         with self._store.write() as tx:
-            return self._sweep(tx, now, tx.load_policy(self.facility.time_zone))
+            return self._sweep(tx, now, self._read_policy(tx, tx.generation()))
 
     def _sweep(self, tx: BookingTransaction, now: datetime, policy: Policy) -> SweepResult:
         rules = policy.rules
@@ -626,13 +640,15 @@ class BookingService:
             raise InvalidArgument("the slot search is malformed", found)
         query = replace(query, organisation_id=principal.organisation_id)
         now = self._clock()
-        with self._store.read() as tx:
-            generation = tx.generation()
-            policy = self._read_policy(tx, generation)
-            key = (query, _time_key(query, policy, now))
-            cached = self._slots.get(generation, key)
+        generation = self._store.generation()  # first: what is read next is at least as new
+        policy = self._cached_policy_of(generation)
+        if policy is not None:
+            cached = self._slots.get(generation, (query, _time_key(query, policy, now)))
             if cached is not None:
                 return list(cached)
+        with self._store.read() as tx:
+            policy = self._read_policy(tx, generation)
+            key = (query, _time_key(query, policy, now))
             context, bookings = self._context(
                 tx, policy, now, query.organisation_id, query.window_start, query.window_end
             )
@@ -656,16 +672,16 @@ class BookingService:
         start = local_midnight(day, tz)
         end = local_midnight(day + timedelta(days=days), tz)
         now = self._clock()
-        with self._store.read() as tx:
-            generation = tx.generation()
-            policy = self._read_policy(tx, generation)
-            cached = self._schedules.get(generation, (start, end))
-            if cached is None:
+        generation = self._store.generation()  # first: what is read next is at least as new
+        cached_policy = self._cached_policy_of(generation)
+        cached = self._schedules.get(generation, (start, end)) if cached_policy else None
+        if cached_policy is not None and cached is not None:
+            policy, (bookings, steps) = cached_policy, cached
+        else:
+            with self._store.read() as tx:
+                policy = self._read_policy(tx, generation)
                 found = tx.holding_between(start, end)
                 last = tx.last_planned_motion_before(start)
-        if cached is not None:
-            bookings, steps = cached
-        else:
             if last is None:  # the plan starts from what the facility has mounted now
                 fallback, generation = self._mounted_cabin(), None
             else:
@@ -713,8 +729,9 @@ class BookingService:
     # -- policy --------------------------------------------------------------------------------
 
     def policy(self, principal: Principal) -> Policy:
+        generation = self._store.generation()
         with self._store.read() as tx:
-            policy = self._read_policy(tx, tx.generation())
+            policy = self._read_policy(tx, generation)
         if principal.is_operator:
             return policy
         own = tuple(q for q in policy.quotas if q.organisation_id == principal.organisation_id)

@@ -142,12 +142,9 @@ class IdentityService:
         """
         key = hash_secret(bearer)
         now_s = time.monotonic()
-        with self._cache_lock:
-            hit = self._cache.get(key)
-        if hit is not None and now_s - hit[2] < self._cache_seconds:
-            principal, expires_at, _ = hit
-            if expires_at is None or self._clock() < expires_at:
-                return principal
+        principal = self._cached(key, now_s)
+        if principal is not None:
+            return principal
         token_id = token_id_of(bearer)
         stored = self._repo.get_token(token_id) if token_id else None
         if stored is None or not same_hash(stored.secret_sha256, key):
@@ -159,6 +156,20 @@ class IdentityService:
                     self._cache.clear()
                 self._cache[key] = (principal, stored.expires_at, now_s)
         return principal
+
+    def cached_principal(self, bearer: str) -> Principal | None:
+        """What ``authenticate`` answers from its cache, without any I/O (so callers on an
+        event loop can skip a thread hop); None: ask ``authenticate``."""
+        return self._cached(hash_secret(bearer), time.monotonic())
+
+    def _cached(self, key: str, now_s: float) -> Principal | None:
+        with self._cache_lock:
+            hit = self._cache.get(key)
+        if hit is not None and now_s - hit[2] < self._cache_seconds:
+            principal, expires_at, _ = hit
+            if expires_at is None or self._clock() < expires_at:
+                return principal
+        return None
 
     def open_web_session(self, bearer: str, lifetime: timedelta) -> tuple[str, WebSession]:
         """Exchange an API token for a browser session; returns the cookie secret (shown once)."""

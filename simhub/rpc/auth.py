@@ -1,10 +1,11 @@
 """Authentication interceptor and the per-call caller.
 
 Every method except health and reflection needs ``authorization: Bearer <token>``. The
-interceptor wraps each handler: it resolves the token (a database read, off the event loop),
-puts the ``Principal`` into a context variable that the servicers read with
-``current_principal()``, turns ``SimhubError`` into a status with rich details, logs one line
-per call, and answers INTERNAL (and logs the traceback) for anything unexpected.
+interceptor wraps each handler: it resolves the token (from the identity service's cache on the
+event loop, else a database read off it), puts the ``Principal`` into a context variable that
+the servicers read with ``current_principal()``, turns ``SimhubError`` into a status with rich
+details, logs one line per call, and answers INTERNAL (and logs the traceback) for anything
+unexpected.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
 
     async def _authenticate(self, context: grpc.aio.ServicerContext) -> Principal:
         token = _bearer(context)
+        cached = self._identity.cached_principal(token)  # in memory: no thread hop
+        if cached is not None:
+            return cached
         return await self._blocking.run(self._identity.authenticate, token)
 
 

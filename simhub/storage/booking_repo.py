@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, exists, or_, select, update
+from sqlalchemy import Row, Select, bindparam, delete, exists, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,7 @@ from simhub.storage.tables import (
     BookingTransitionRow,
     OpeningHoursRow,
     OrganisationRow,
+    UtcDateTime,
 )
 
 _HOLDING = [s.value for s in HOLDING]
@@ -310,6 +311,49 @@ class SqlBookingTransaction:
         )
         return [(r[0], r[1]) for r in rows]
 
+    def motion_minutes_of(
+        self, organisation_id: str, windows: Sequence[tuple[datetime, datetime]]
+    ) -> dict[tuple[datetime, datetime], int]:
+        """Minutes of the organisation's slot-holding motion bookings inside each window, as
+        ``rules.overlap_minutes`` counts them, summed by the database in one statement."""
+        windows = list(dict.fromkeys(windows))
+        if not windows:
+            return {}
+        sums, params = [], {}
+        for n, (w0, w1) in enumerate(windows):
+            lo, hi = f":w0_{n}", f":w1_{n}"
+            if self._postgres:
+                minutes = (
+                    f"FLOOR(EXTRACT(EPOCH FROM LEAST(end_at, {hi}) - GREATEST(start_at, {lo}))"
+                    " / 60)"
+                )
+            else:  # fixed-width UTC text: min/max compare as times; strftime('%s'): epoch s
+                minutes = (
+                    f"(CAST(strftime('%s', min(end_at, {hi})) AS INTEGER)"
+                    f" - CAST(strftime('%s', max(start_at, {lo})) AS INTEGER)) / 60"
+                )
+            sums.append(
+                f"COALESCE(SUM(CASE WHEN start_at < {hi} AND end_at > {lo}"
+                f" THEN {minutes} ELSE 0 END), 0)"
+            )
+            params[f"w0_{n}"], params[f"w1_{n}"] = w0, w1
+        holding = ", ".join(f"'{state}'" for state in _HOLDING)
+        statement = text(
+            f"SELECT {', '.join(sums)} FROM bookings WHERE organisation_id = :organisation"
+            f" AND mode = '{BookingMode.MOTION.value}' AND state IN ({holding})"
+            " AND start_at < :last AND end_at > :first"
+        ).bindparams(*(bindparam(name, type_=UtcDateTime()) for name in (*params, "first", "last")))
+        row = self._s.execute(
+            statement,
+            {
+                **params,
+                "organisation": organisation_id,
+                "first": min(w0 for w0, _ in windows),
+                "last": max(w1 for _, w1 in windows),
+            },
+        ).one()
+        return {window: int(minutes) for window, minutes in zip(windows, row, strict=True)}
+
     def motion_neighbours(self, start: datetime, end: datetime) -> list[Booking]:
         motion = _select().where(
             BookingRow.mode == BookingMode.MOTION.value, BookingRow.state.in_(_HOLDING)
@@ -479,9 +523,27 @@ def _rules(row: BookingSettingsRow) -> BookingRules:
     return BookingRules(**{name: getattr(row, name) for name in BookingRules.__dataclass_fields__})
 
 
+_GENERATION_SQL = "SELECT bookings, policy FROM booking_generation WHERE id = 1"
+
+
 class SqlBookingStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    def generation(self) -> tuple[int, int] | None:
+        """The change counters, committed state, in one statement on a pooled connection (no
+        session, no statement building: the whole cost of a cached read). None: no counter row."""
+        connection = self._db.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(_GENERATION_SQL)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # back to the pool, which rolls back what the driver began
+        return None if row is None else (int(row[0]), int(row[1]))
 
     @contextmanager
     def read(self) -> Iterator[SqlBookingTransaction]:
