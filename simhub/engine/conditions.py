@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -25,11 +26,39 @@ from simhub.scenario import conditions as c
 from simhub.scenario.common import EntityRef
 
 F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
 Test = Callable[[Context], B]
 
 TOLERANCE = 1e-9
 STANDSTILL_SPEED = 1e-4  # m/s, below this an entity stands still
+
+
+RULES = {"greaterThan": 0, "lessThan": 1, "greaterOrEqual": 2, "lessOrEqual": 3, "equalTo": 4,
+         "notEqualTo": 5}
+EDGES = {"rising": 0, "falling": 1, "risingOrFalling": 2, "none": 3}
+HEADWAY, TTC, DISTANCE = 0, 1, 2
+
+
+@numba.njit(cache=True)
+def _holds(value: float, rule: int, reference: float) -> bool:
+    """``compare`` for one number (rule as a ``RULES`` code)."""
+    if rule == 0:
+        return value > reference
+    if rule == 1:
+        return value < reference
+    if rule == 2:
+        return value >= reference
+    if rule == 3:
+        return value <= reference
+    close = abs(value - reference) < TOLERANCE
+    return close if rule == 4 else not close
+
+
+@numba.njit(cache=True)
+def _time_test(now: float, rule: int, reference: F64, out: B) -> None:
+    for e in range(out.shape[0]):
+        out[e] = _holds(now, rule, reference[e])
 
 
 def compare(value: Any, rule: str, reference: Any) -> B:
@@ -67,43 +96,68 @@ class CompiledCondition:
     test: Test
     previous: B | None = None
     fire_at: F64 | None = None
-    fired: list[float] = field(default_factory=list)
     _pending: bool = False  # some episode has an edge waiting out its delay
+    _started: B = field(default_factory=lambda: np.zeros(0, np.bool_))
+    _result: B = field(default_factory=lambda: np.zeros(0, np.bool_))
+    _edge_code: int = 3
+    fired_any: bool = False  # the last evaluation is true in some episode
 
     def evaluate(self, ctx: Context) -> B:
-        """The condition's value now (after edge and delay), ``(E,)``."""
+        """The condition's value now (after edge and delay), ``(E,)``; the array is this
+        condition's own and is overwritten by its next evaluation."""
         value = self.test(ctx)
-        previous = self.previous
-        if previous is None:
-            previous = self.previous = np.zeros_like(value)
-            self.fire_at = np.full(value.shape, np.nan)
-            self._pending = False
-        fire_at = self.fire_at
-        assert fire_at is not None
-        if self.edge == "rising":
-            edged = value & ~previous
-        elif self.edge == "falling":
-            edged = ~value & previous
-        elif self.edge == "risingOrFalling":
-            edged = value != previous
+        if self.previous is None:
+            episodes = value.shape[0]
+            self.previous = np.zeros(episodes, np.bool_)
+            self.fire_at = np.full(episodes, np.nan)
+            self._started = np.zeros(episodes, np.bool_)
+            self._result = np.zeros(episodes, np.bool_)
+            self._edge_code = EDGES.get(self.edge, EDGES["none"])
+        assert self.fire_at is not None
+        started, self._pending, fired = _edge_and_delay(
+            value, self.previous, self.fire_at, self.delay, self._edge_code, ctx.world.time,
+            self._started, self._result)
+        self.fired_any = fired > 0
+        if started:
+            ctx.record(self._started, self.name, "condition", "true")
+        return self._result
+
+
+@numba.njit(cache=True)
+def _edge_and_delay(value: B, previous: B, fire_at: F64, delay: F64, edge: int, now: float,
+                    started: B, result: B) -> tuple[int, bool, int]:
+    """Edge (``EDGES`` code) and delay of a condition's raw ``value`` in every episode:
+    ``previous`` becomes ``value``; an edge while nothing waits sets ``fire_at`` (``started``
+    there); ``result`` where ``fire_at`` has come (cleared). Returns (episodes started, some
+    episode still waiting, episodes that fire)."""
+    count = 0
+    fired = 0
+    pending = False
+    for e in range(value.shape[0]):
+        v = value[e]
+        p = previous[e]
+        if edge == 0:
+            edged = v and not p
+        elif edge == 1:
+            edged = p and not v
+        elif edge == 2:
+            edged = v != p
         else:
-            edged = value
-        self.previous = value
-        now = ctx.world.time
-        if edged.any():
-            start = edged & np.isnan(fire_at)
-            if start.any():
-                fire_at[start] = now + self.delay[start]
-                self._pending = True
-                ctx.record(start, self.name, "condition", "true")
-        if not self._pending:
-            # nothing is waiting to fire: the result is all False without looking at fire_at
-            return np.zeros(value.shape, np.bool_)
-        result = fire_at <= now + TOLERANCE
-        if result.any():
-            fire_at[result] = np.nan
-            self._pending = bool((~np.isnan(fire_at)).any())
-        return result
+            edged = v
+        previous[e] = v
+        started[e] = False
+        if edged and math.isnan(fire_at[e]):
+            fire_at[e] = now + delay[e]
+            started[e] = True
+            count += 1
+        fire = fire_at[e] <= now + TOLERANCE
+        result[e] = fire
+        if fire:
+            fire_at[e] = math.nan
+            fired += 1
+        elif not math.isnan(fire_at[e]):
+            pending = True
+    return count, pending, fired
 
 
 @dataclass
@@ -111,12 +165,18 @@ class CompiledTrigger:
     """OR of AND groups; an empty trigger never fires."""
 
     groups: list[list[CompiledCondition]]
+    fired_any: bool = False  # the last evaluation is true in some episode
 
     def evaluate(self, ctx: Context) -> B:
+        """The trigger's value now, ``(E,)`` (possibly the array of its only condition,
+        overwritten by the next evaluation)."""
         # every condition is evaluated (no short cut): each keeps its edge state per step
         groups = self.groups
         if len(groups) == 1 and len(groups[0]) == 1:
-            return groups[0][0].evaluate(ctx)
+            only = groups[0][0]
+            value = only.evaluate(ctx)
+            self.fired_any = only.fired_any
+            return value
         result = np.zeros(ctx.world.episodes, np.bool_)
         for group in groups:
             if not group:
@@ -125,7 +185,17 @@ class CompiledTrigger:
             for condition in group[1:]:
                 values &= condition.evaluate(ctx)
             result |= values
+        self.fired_any = bool(np.count_nonzero(result))
         return result
+
+    def fires(self, ctx: Context, mask: B) -> B | None:
+        """Episodes of ``mask`` where the trigger is true now (a new array), or None if
+        there are none."""
+        value = self.evaluate(ctx)
+        if not self.fired_any:
+            return None
+        fire = mask & value
+        return fire if np.count_nonzero(fire) else None
 
 
 def compile_trigger(items: Sequence[c.Trigger | None], ctx: Context,
@@ -160,8 +230,13 @@ def _compile_kind(kinds: Sequence[Any], ctx: Context, elements: ElementStates,
     source = f"{ctx.source}: {where}"
     if isinstance(first, c.SimulationTimeCondition):
         value = numbers(kinds, "value")
-        rule = same(kinds, "rule", source)
-        return lambda ctx: compare(np.full(ctx.world.episodes, ctx.world.time), rule, value)
+        code = RULES[same(kinds, "rule", source)]
+        out = np.zeros(len(kinds), np.bool_)
+
+        def simulation_time(ctx: Context) -> B:
+            _time_test(ctx.world.time, code, value, out)
+            return out
+        return simulation_time
     if isinstance(first, c.StoryboardElementStateCondition):
         return elements.state_test(first.storyboard_element_type,
                                    same(kinds, "storyboard_element_ref", source),
@@ -202,6 +277,10 @@ def _compile_kind(kinds: Sequence[Any], ctx: Context, elements: ElementStates,
                         source) == "any"
         names = [ref.entity_ref for ref in first.triggering_entities.entity_refs]
         per_entity = _compile_entity([k.condition for k in kinds], ctx, source)
+
+        if len(names) == 1:
+            single = names[0]
+            return lambda ctx: per_entity(ctx, ctx.entity(single, where))
 
         def by_entity(ctx: Context) -> B:
             values = [per_entity(ctx, ctx.entity(n, where)) for n in names]
@@ -276,27 +355,16 @@ def _compile_entity(kinds: Sequence[Any], ctx: Context, source: str) -> EntityTe
         ref = same(kinds, "entity_ref", source)
         freespace = bool(same(kinds, "freespace", source))
         system = _system(first, "road" if first.relative_distance_type is None else "entity")
-
-        def headway(ctx: Context, k: int) -> B:
-            w = ctx.world
-            d = measure.longitudinal(w, k, ctx.entity(ref, name), system, freespace)
-            speed = w.speed[:, k]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                thw = np.where(speed > TOLERANCE, d / np.maximum(speed, TOLERANCE), np.inf)
-            return compare(thw, str(rule), value)
-        return headway
+        return _measured(HEADWAY, name, ref, measure.LONGITUDINAL, system, freespace,
+                         str(rule), value)
     if isinstance(first, c.TimeToCollisionCondition):
         return _ttc(kinds, ctx, source, str(rule), value)
     if isinstance(first, c.RelativeDistanceCondition):
         ref = same(kinds, "entity_ref", source)
         freespace = bool(same(kinds, "freespace", source))
         kind = same(kinds, "relative_distance_type", source)
-        system = _system(first)
-
-        def rel_distance(ctx: Context, k: int) -> B:
-            d = measure.relative(ctx.world, k, ctx.entity(ref, name), kind, system, freespace)
-            return compare(d, str(rule), value)
-        return rel_distance
+        return _measured(DISTANCE, name, ref, measure.DISTANCE_KINDS.get(kind, measure.EUCLIDEAN),
+                         _system(first), freespace, str(rule), value)
     if isinstance(first, c.ReachPositionCondition | c.DistanceCondition):
         target = compile_position([k.position for k in kinds], source)
         tolerance = numbers(kinds, "tolerance") if isinstance(first, c.ReachPositionCondition) \
@@ -326,6 +394,52 @@ def _compile_entity(kinds: Sequence[Any], ctx: Context, source: str) -> EntityTe
     raise InvalidArgument(f"{source}: {name} is not supported")
 
 
+def _measured(what: int, where: str, ref: str, kind: int, system: str, freespace: bool,
+              rule: str, value: F64) -> EntityTest:
+    """A headway, time-to-collision or distance test (``what``) from entity ``k`` to ``ref``,
+    every episode in one kernel call; one result array per triggering entity."""
+    along_road = system in measure.ROAD_SYSTEMS
+    code = RULES[rule]
+    reference = np.ascontiguousarray(value, dtype=np.float64)
+    results: dict[int, B] = {}
+
+    def test(ctx: Context, k: int) -> B:
+        w = ctx.world
+        out = results.get(k)
+        if out is None:
+            out = results[k] = np.zeros(w.episodes, np.bool_)
+        _measure_test(what, k, ctx.entity(ref, where), kind, along_road, freespace, code,
+                      reference, w.x, w.y, w.heading, w.road, w.s, w.t, w.direction,
+                      w.heading_offset, w.speed, w.length, w.width, w.center_x, w.center_y,
+                      out)
+        return out
+    return test
+
+
+@numba.njit(cache=True)
+def _measure_test(what: int, k: int, j: int, kind: int, along_road: bool, freespace: bool,
+                  rule: int, reference: F64, x: F64, y: F64, heading: F64, road: I64, s: F64,
+                  t: F64, direction: F64, heading_offset: F64, speed: F64, length: F64,
+                  width: F64, cx: F64, cy: F64, out: B) -> None:
+    """``out[e]``: the headway [s] (``HEADWAY``), time to collision [s] (``TTC``) or distance
+    [m] (``DISTANCE``, of ``measure`` kind) from ``k`` to ``j`` holds ``rule`` against
+    ``reference[e]``."""
+    for e in range(out.shape[0]):
+        d = measure.distance_at(e, k, j, kind, along_road, freespace, x, y, heading, road, s,
+                                t, direction, heading_offset, length, width, cx, cy)
+        if what == HEADWAY:
+            v = speed[e, k]
+            quantity = d / max(v, TOLERANCE) if v > TOLERANCE else math.inf
+        elif what == TTC:
+            closing = speed[e, k] - speed[e, j] * math.cos(heading[e, j] - heading[e, k])
+            if d < 0:
+                closing = -closing
+            quantity = abs(d) / closing if closing > TOLERANCE else math.inf
+        else:
+            quantity = d
+        out[e] = _holds(quantity, rule, reference[e])
+
+
 def _collision(first: c.CollisionCondition, source: str) -> EntityTest:
     target = first.target
     if isinstance(target, EntityRef):
@@ -347,17 +461,8 @@ def _ttc(kinds: Sequence[Any], ctx: Context, source: str, rule: str, value: F64)
     target = first.target
     if isinstance(target, EntityRef):
         ref = target.entity_ref
-
-        def ttc_entity(ctx: Context, k: int) -> B:
-            w = ctx.world
-            j = ctx.entity(ref, "TimeToCollisionCondition")
-            d = measure.longitudinal(w, k, j, system, freespace)
-            closing = w.speed[:, k] - w.speed[:, j] * np.cos(w.heading[:, j] - w.heading[:, k])
-            closing = np.where(d < 0, -closing, closing)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ttc = np.where(closing > TOLERANCE, np.abs(d) / closing, np.inf)
-            return compare(ttc, rule, value)
-        return ttc_entity
+        return _measured(TTC, "TimeToCollisionCondition", ref, measure.LONGITUDINAL, system,
+                         freespace, rule, value)
     position = compile_position([k.target for k in kinds], source)
 
     def ttc_position(ctx: Context, k: int) -> B:

@@ -151,3 +151,80 @@ def relative(world: World, a: int, b: int, kind: str, system: str, freespace: bo
     if kind == "lateral":
         return lateral(world, a, b, system, freespace)
     return euclidean(world, a, b, freespace)
+
+
+# --- per-episode kernels (conditions evaluate every episode in one call) ------------------
+
+LONGITUDINAL, LATERAL, EUCLIDEAN = 0, 1, 2
+ROAD_SYSTEMS = ("road", "lane", "trajectory")
+DISTANCE_KINDS = {"longitudinal": LONGITUDINAL, "lateral": LATERAL}
+
+
+@numba.njit(cache=True)
+def _extent_at(e: int, k: int, axis_h: float, heading: F64, length: F64, width: F64,
+               cx: F64, cy: F64) -> tuple[float, float]:
+    """``_extent_along`` for one episode."""
+    c = math.cos(heading[e, k] - axis_h)
+    s_ = math.sin(heading[e, k] - axis_h)
+    half_l, half_w = length[e, k] / 2, width[e, k] / 2
+    center = cx[e, k] * c - cy[e, k] * s_
+    reach = abs(half_l * c) + abs(half_w * s_)
+    return center - reach, center + reach
+
+
+@numba.njit(cache=True)
+def _corners_at(e: int, k: int, x: F64, y: F64, heading: F64, length: F64, width: F64,
+                cx: F64, cy: F64, out: F64) -> None:
+    """``_corners`` for one episode, into ``out[0]`` ``(1, 4, 2)``."""
+    h = heading[e, k]
+    c, s = math.cos(h), math.sin(h)
+    half_l, half_w = length[e, k] / 2, width[e, k] / 2
+    px = x[e, k] + cx[e, k] * c - cy[e, k] * s
+    py = y[e, k] + cx[e, k] * s + cy[e, k] * c
+    for i in range(4):
+        fl = 1.0 if i < 2 else -1.0
+        fw = 1.0 if i == 0 or i == 3 else -1.0
+        out[0, i, 0] = px + fl * half_l * c - fw * half_w * s
+        out[0, i, 1] = py + fl * half_l * s + fw * half_w * c
+
+
+@numba.njit(cache=True)
+def distance_at(e: int, a: int, b: int, kind: int, along_road: bool, freespace: bool,
+                x: F64, y: F64, heading: F64, road: npt.NDArray[np.int64], s: F64, t: F64,
+                direction: F64, heading_offset: F64, length: F64, width: F64, cx: F64,
+                cy: F64) -> float:
+    """``relative`` (and ``longitudinal`` / ``lateral`` / ``euclidean``) in episode ``e``
+    [m]; ``kind`` LONGITUDINAL, LATERAL or EUCLIDEAN, ``along_road`` for the road, lane and
+    trajectory coordinate systems."""
+    if kind == EUCLIDEAN:
+        if not freespace:
+            return math.hypot(x[e, b] - x[e, a], y[e, b] - y[e, a])
+        box_a = np.empty((1, 4, 2))
+        box_b = np.empty((1, 4, 2))
+        _corners_at(e, a, x, y, heading, length, width, cx, cy, box_a)
+        _corners_at(e, b, x, y, heading, length, width, cx, cy, box_b)
+        return float(box_distance(box_a, box_b)[0])
+    h = heading[e, a]
+    if kind == LONGITUDINAL:
+        if along_road and road[e, a] == road[e, b]:
+            d = float((s[e, b] - s[e, a]) * direction[e, a])
+        else:
+            d = float((x[e, b] - x[e, a]) * math.cos(h) + (y[e, b] - y[e, a]) * math.sin(h))
+        axis = h - heading_offset[e, a] if along_road else h
+    elif along_road:
+        d = float((t[e, b] - t[e, a]) * direction[e, a])
+        axis = h - heading_offset[e, a] + math.pi / 2
+    else:
+        d = float(-(x[e, b] - x[e, a]) * math.sin(h) + (y[e, b] - y[e, a]) * math.cos(h))
+        axis = h + math.pi / 2
+    if not freespace:
+        return d
+    lo_a, hi_a = _extent_at(e, a, axis, heading, length, width, cx, cy)
+    lo_b, hi_b = _extent_at(e, b, axis, heading, length, width, cx, cy)
+    ahead = d + lo_b - hi_a
+    behind = d + hi_b - lo_a
+    if ahead > 0:
+        return ahead
+    if behind < 0:
+        return behind
+    return 0.0

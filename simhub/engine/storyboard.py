@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -53,7 +54,10 @@ class Element:
     any_standby: bool = field(init=False, default=True)
     any_running: bool = field(init=False, default=False)
     any_complete: bool = field(init=False, default=False)
+    all_standby: bool = field(init=False, default=True)
+    all_running: bool = field(init=False, default=False)
     all_complete: bool = field(init=False, default=False)
+    latest_frame: int = field(init=False, default=-10)  # of the latest transition
 
     def __post_init__(self) -> None:
         self.state = np.zeros(self.episodes, np.int64)
@@ -66,22 +70,25 @@ class Element:
         state = self.state
         if self.episodes == 1:
             value = int(state[0])
-            self.any_standby = value == STANDBY
-            self.any_running = value == RUNNING
+            self.any_standby = self.all_standby = value == STANDBY
+            self.any_running = self.all_running = value == RUNNING
             self.any_complete = self.all_complete = value == COMPLETE
             return
-        self.any_standby = bool((state == STANDBY).any())
-        self.any_running = bool((state == RUNNING).any())
-        complete = state == COMPLETE
-        self.any_complete = bool(complete.any())
-        self.all_complete = bool(complete.all())
+        episodes = self.episodes
+        standby = int(np.count_nonzero(state == STANDBY))
+        running = int(np.count_nonzero(state == RUNNING))
+        complete = episodes - standby - running
+        self.any_standby, self.all_standby = standby > 0, standby == episodes
+        self.any_running, self.all_running = running > 0, running == episodes
+        self.any_complete, self.all_complete = complete > 0, complete == episodes
 
     def go(self, ctx: Context, mask: B, transition: int, state: int) -> None:
         """Make ``transition`` into ``state`` in the masked episodes, and log it."""
-        if not mask.flags.writeable or not mask.any():
+        if not mask.flags.writeable or not np.count_nonzero(mask):
             return
         self.transition[mask] = transition
         self.transition_frame[mask] = ctx.world.frame
+        self.latest_frame = ctx.world.frame
         self.state[mask] = state
         self.refresh()
         ctx.record(mask, self.name, self.kind, TRANSITION_NAMES[transition])
@@ -95,7 +102,7 @@ class Element:
             child.stop(ctx, running)
         self.go(ctx, running, STOP, COMPLETE)
         waiting = mask & (self.state == STANDBY)
-        if waiting.any():
+        if np.count_nonzero(waiting):
             self.state[waiting] = COMPLETE
             self.refresh()
 
@@ -111,7 +118,7 @@ class Element:
 _NO_EPISODES: dict[int, B] = {}
 
 
-def _none_of(mask: B) -> B:
+def _none_of(mask: npt.NDArray[Any]) -> B:
     """An all-False mask like ``mask``, shared and read-only (a step allocates nothing)."""
     none = _NO_EPISODES.get(mask.shape[0])
     if none is None:
@@ -120,14 +127,49 @@ def _none_of(mask: B) -> B:
     return none
 
 
+_EVERY_EPISODE: dict[int, B] = {}
+
+
+def _every(episodes: int) -> B:
+    """An all-True mask, shared: never written (a read-only array means "no episodes")."""
+    every = _EVERY_EPISODE.get(episodes)
+    if every is None:
+        every = _EVERY_EPISODE[episodes] = np.ones(episodes, np.bool_)
+    return every
+
+
+def _any(mask: B) -> bool:
+    """Whether ``mask`` holds an episode (a read-only mask is empty by construction)."""
+    return bool(mask.flags.writeable) and bool(np.count_nonzero(mask))
+
+
+def _in(mask: B, element: Element, state: int) -> B:
+    """Episodes of ``mask`` where ``element`` is in ``state``; may be ``mask`` itself or a
+    shared empty mask, so the result is never modified in place."""
+    if state == RUNNING:
+        every, some = element.all_running, element.any_running
+    elif state == STANDBY:
+        every, some = element.all_standby, element.any_standby
+    else:
+        every, some = element.all_complete, element.any_complete
+    if every:
+        return mask
+    if not some:
+        return _none_of(mask)
+    within: B = mask & (element.state == state)
+    return within
+
+
 def all_complete(elements: list[Element], mask: B) -> B:
     """Episodes of ``mask`` in which every one of ``elements`` is complete (read only)."""
-    if not elements:
+    every = True
+    for element in elements:
+        if not element.any_complete:
+            return _none_of(mask)
+        if not element.all_complete:
+            every = False
+    if every:
         return mask.copy()
-    if all(e.all_complete for e in elements):
-        return mask.copy()
-    if not all(e.any_complete for e in elements):
-        return _none_of(mask)
     done = mask.copy()
     for element in elements:
         done &= element.state == COMPLETE
@@ -150,13 +192,20 @@ class ActionElement(Element):
     def step(self, ctx: Context) -> None:
         if not self.any_running:
             return
-        running = self.state == RUNNING
+        running = _every(self.episodes) if self.all_running else self.state == RUNNING
         assert self.action is not None
         done_rows = self._done
         for index, runtime in enumerate(self.action.runtimes):
-            todo = running & ~done_rows[index]
-            if todo.any():
-                done_rows[index] |= runtime.step(ctx, todo)
+            row = done_rows[index]
+            if np.count_nonzero(row):
+                todo = running & ~row
+                if not np.count_nonzero(todo):
+                    continue
+            else:
+                todo = running
+            row |= runtime.step(ctx, todo)
+        if not np.count_nonzero(done_rows):
+            return
         finished = running & done_rows.all(axis=0) if done_rows.shape[0] != 1 else \
             running & done_rows[0]
         self.go(ctx, finished, END, COMPLETE)
@@ -165,7 +214,7 @@ class ActionElement(Element):
         if not self.any_running and not self.any_standby:
             return
         running = mask & (self.state == RUNNING)
-        if running.any() and self.action is not None:
+        if np.count_nonzero(running) and self.action is not None:
             for runtime in self.action.runtimes:
                 runtime.stop(ctx, running)
                 _release_all(ctx, runtime, running)
@@ -243,7 +292,9 @@ class Storyboard:
                 cache.append(element)
             element = cache[0]
             if is_state:
-                return np.asarray(element.state == wanted)
+                return _in(_every(element.episodes), element, wanted)
+            if element.latest_frame < ctx.world.frame - 1:
+                return _none_of(element.transition)  # no transition last frame or this one
             recent = element.transition_frame >= ctx.world.frame - 1
             return np.asarray((element.transition == wanted) & recent)
         return test
@@ -260,26 +311,30 @@ class Storyboard:
             story.go(ctx, everyone, START, RUNNING)
 
     def step(self, ctx: Context) -> None:
-        """One frame of the storyboard at ``ctx.world.time``."""
+        """One frame of the storyboard at ``ctx.world.time``.
+
+        Masks handed down may be shared (``_in``, ``_every``): none is modified in place.
+        """
         for action in self.init_actions:
-            action.step(ctx)
+            if action.any_running:
+                action.step(ctx)
         root = self.root
         if not root.any_running:
             return
-        alive = root.state == RUNNING
+        alive = _in(_every(self.episodes), root, RUNNING)
         if self.stop_trigger is not None:
-            fired = self.stop_trigger.evaluate(ctx) & alive
-            if fired.any():
+            fired = self.stop_trigger.fires(ctx, alive)
+            if fired is not None:
                 for story in self.stories:
                     story.stop(ctx, fired)
                 root.go(ctx, fired, STOP, COMPLETE)
-                alive &= ~fired
-                if not alive.any():
+                alive = alive & ~fired
+                if not np.count_nonzero(alive):
                     return
         for story in self.stories:
             if not story.any_running:
                 continue
-            live = alive & (story.state == RUNNING)
+            live = _in(alive, story, RUNNING)
             for act in story.children:
                 assert isinstance(act, ActElement)
                 if not act.all_complete:
@@ -295,25 +350,26 @@ class Storyboard:
 
     def _step_act(self, ctx: Context, act: ActElement, alive: B) -> None:
         if act.any_standby:
-            waiting = alive & (act.state == STANDBY)
-            if waiting.any():
+            waiting = _in(alive, act, STANDBY)
+            if _any(waiting):
                 fire = waiting if act.start_trigger is None else \
-                    waiting & act.start_trigger.evaluate(ctx)
-                if fire.any():
+                    act.start_trigger.fires(ctx, waiting)
+                if fire is not None:
                     act.go(ctx, fire, START, RUNNING)
                     for group in act.children:
                         self._start_group(ctx, group, fire)
         if not act.any_running:
             return
-        running = alive & (act.state == RUNNING)
-        if act.stop_trigger is not None and running.any():
-            stop = running & act.stop_trigger.evaluate(ctx)
-            act.stop(ctx, stop)
-            running &= ~stop
+        running = _in(alive, act, RUNNING)
+        if act.stop_trigger is not None and _any(running):
+            stop = act.stop_trigger.fires(ctx, running)
+            if stop is not None:
+                act.stop(ctx, stop)
+                running = running & ~stop
         for group in act.children:
             assert isinstance(group, ManeuverGroupElement)
             if group.any_running:
-                self._step_group(ctx, group, running & (group.state == RUNNING))
+                self._step_group(ctx, group, _in(running, group, RUNNING))
         act.go(ctx, all_complete(act.children, running), END, COMPLETE)
 
     def _start_group(self, ctx: Context, group: Element, mask: B) -> None:
@@ -323,19 +379,19 @@ class Storyboard:
             maneuver.go(ctx, mask, START, RUNNING)
 
     def _step_group(self, ctx: Context, group: ManeuverGroupElement, running: B) -> None:
-        if not running.any():
+        if not _any(running):
             return
         for maneuver in group.children:
             if maneuver.any_running:
-                live = running & (maneuver.state == RUNNING)
-                if live.any():
+                live = _in(running, maneuver, RUNNING)
+                if _any(live):
                     self._step_maneuver(ctx, maneuver, live)
         done = all_complete(group.children, running)
-        if done.any():
+        if _any(done):
             group.go(ctx, done, END, COMPLETE)
             assert group.maximum_executions is not None
             again = done & (group.executions < group.maximum_executions)
-            if again.any():
+            if np.count_nonzero(again):
                 group.reset(again)
                 self._start_group(ctx, group, again)
 
@@ -344,11 +400,11 @@ class Storyboard:
         for event in events:
             if not event.any_standby:
                 continue
-            waiting = live & (event.state == STANDBY)
-            if not waiting.any():
+            waiting = _in(live, event, STANDBY)
+            if not _any(waiting):
                 continue
-            fire = waiting if event.trigger is None else waiting & event.trigger.evaluate(ctx)
-            if not fire.any():
+            fire = waiting if event.trigger is None else event.trigger.fires(ctx, waiting)
+            if fire is None:
                 continue
             others = [o for o in events if o is not event]
             if event.priority in ("overwrite", "override"):
@@ -360,10 +416,10 @@ class Storyboard:
                 for other in others:
                     busy |= other.state == RUNNING
                 skipped = fire & busy
-                if skipped.any():
+                if np.count_nonzero(skipped):
                     event.go(ctx, skipped, SKIP, STANDBY)
-                fire &= ~busy
-            if fire.any():
+                fire = fire & ~busy
+            if np.count_nonzero(fire):
                 event.go(ctx, fire, START, RUNNING)
                 event.executions[fire] += 1
                 for action in event.children:
@@ -372,18 +428,18 @@ class Storyboard:
         for event in events:
             if not event.any_running:
                 continue
-            running = live & (event.state == RUNNING)
-            if not running.any():
+            running = _in(live, event, RUNNING)
+            if not _any(running):
                 continue
             for action in event.children:
                 assert isinstance(action, ActionElement)
                 action.step(ctx)
             done = all_complete(event.children, running)
-            if done.any():
+            if _any(done):
                 event.go(ctx, done, END, COMPLETE)
                 assert event.maximum_executions is not None
                 again = done & (event.executions < event.maximum_executions)
-                if again.any():
+                if np.count_nonzero(again):
                     event.reset(again)
         maneuver.go(ctx, all_complete(events, live), END, COMPLETE)  # type: ignore[arg-type]
 
