@@ -5,17 +5,22 @@ the policy called per episode) measured on a sample in the same run. Last line: 
 
     .venv/bin/python benchmarks/evaluation.py [--sample 8] [--episodes 10000] [--no-ray]
 
-``--episodes`` runs the first N episodes only (a quicker look; the JSON says how many ran).
-Where the stages go, per chunk of the local run, is printed as a profile line (cProfile of one
-chunk in this process) so the bottleneck is named in the same run.
+``--episodes`` runs the first N episodes only (a quicker look; the JSON says how many ran); its
+chunks are then cut smaller so that every worker has one. Where the stages go, per chunk of the
+local run, is printed as a profile (cProfile of one chunk in this process) and a split line:
+engine stepping, scenario building + engine compile, the policy call, and the rest (the
+evaluation's own observation, measurement and bookkeeping), so the bottleneck is named in the
+same run.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import io
 import json
+import math
 import os
 import pstats
 import time
@@ -41,12 +46,38 @@ def timed(executor: Executor, job: Job, work: Sequence[Chunk]) -> tuple[float, i
     return time.perf_counter() - start, sum(len(c.episodes) for c in done)
 
 
+#: (label, file suffix, function name) of the stages in the split line
+STAGES = (
+    ("engine step", "simhub/engine/batch.py", "step"),
+    ("scenarios + compile", "simhub/evaluation/rollout.py", "compile_chunk"),
+    ("policy (onnxruntime)", "simhub/cluster/onnx_policy.py", "act"),
+)
+
+
 def profile_chunk(chunk: Chunk, job: Job, policy: OnnxPolicy) -> str:
     profiler = cProfile.Profile()
     profiler.runcall(run_chunk, chunk, job.suite, policy, job.bundles)
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(12)
-    return out.getvalue()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(12)
+    table = stats.stats  # type: ignore[attr-defined]
+    total = max(ct for (_, _, name), (_, _, _, ct, _) in table.items() if name == "run_chunk")
+    parts = []
+    rest = total
+    for label, suffix, function in STAGES:
+        spent = sum(
+            ct
+            for (file, _, name), (_, _, _, ct, _) in table.items()
+            if name == function and file.endswith(suffix)
+        )
+        rest -= spent
+        parts.append(f"{label} {spent:.2f} s ({spent / total:.0%})")
+    parts.append(f"evaluation loop (observe, measure, controls) {rest:.2f} s ({rest / total:.0%})")
+    return (
+        out.getvalue()
+        + f"split of {len(chunk.episodes)} episodes, {total:.2f} s: "
+        + ("; ".join(parts))
+    )
 
 
 def main() -> None:
@@ -59,10 +90,13 @@ def main() -> None:
     started = time.perf_counter()
     ready = prepare_suite(parse_suite("benchmark"), "benchmark")
     episodes = ready.episodes[: args.episodes]
-    work = chunks(ready.suite, episodes)
+    workers = LocalExecutor().workers
+    size = min(ready.suite.chunk_episodes, math.ceil(len(episodes) / workers))
+    suite = dataclasses.replace(ready.suite, chunk_episodes=size)
+    work = chunks(suite, episodes)
     prepare_s = time.perf_counter() - started
     model = example_policy_bytes()
-    job = Job("bench", model, ready.suite, Resources(num_cpus=1), ready.bundles)
+    job = Job("bench", model, suite, Resources(num_cpus=1), ready.bundles)
 
     policy = OnnxPolicy(model)
     run_chunk(Chunk(0, tuple(episodes[:2])), ready.suite, policy, ready.bundles)  # JIT warm-up
@@ -103,7 +137,7 @@ def main() -> None:
     print(
         f"cores: {os.cpu_count()}; load average: {os.getloadavg()[0]:.1f}; episode: "
         f"{ready.suite.duration_s:g} s, physics {ready.suite.physics_hz} Hz, policy "
-        f"{ready.suite.policy_hz} Hz; chunks of {ready.suite.chunk_episodes}"
+        f"{ready.suite.policy_hz} Hz; {len(work)} chunks of up to {suite.chunk_episodes}"
     )
     print(
         json.dumps(

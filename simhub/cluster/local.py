@@ -33,7 +33,7 @@ class LocalExecutor:
     """
 
     def __init__(self, workers: int | None = None) -> None:
-        self._workers = workers or os.cpu_count() or 1
+        self.workers = workers or os.cpu_count() or 1
         self._pool: ProcessPoolExecutor | None = None
 
     def run(
@@ -53,7 +53,7 @@ class LocalExecutor:
             return
         per_task = max(1, int(job.resources.num_cpus))
         self._pool = ProcessPoolExecutor(
-            max_workers=max(1, min(len(chunks), self._workers // per_task)),
+            max_workers=max(1, min(len(chunks), self.workers // per_task)),
             mp_context=multiprocessing.get_context("spawn"),
         )
         pending: set[Future[ChunkResult]] = {
