@@ -90,6 +90,7 @@ class SpeedRuntime(Runtime):
         self.start_speed = np.zeros(n)
         self.duration = np.zeros(n)
         self.elapsed = np.zeros(n)
+        self._done = np.empty(n, np.bool_)  # step's result, overwritten by the next step
 
     def target(self, ctx: Context) -> F64:
         if not self.relative:
@@ -117,19 +118,23 @@ class SpeedRuntime(Runtime):
 
     def step(self, ctx: Context, mask: B) -> B:
         w = ctx.world
-        done = np.empty(w.episodes, np.bool_)
+        done = self._done
+        if done.shape[0] != w.episodes:
+            done = self._done = np.empty(w.episodes, np.bool_)
         _speed_step(mask, w.longitudinal_owner, self.k, self.id, self.elapsed, self.duration,
-                    ctx.dt, SHAPE_CODES.get(self.shape, 3), self.start_speed, self.target(ctx),
-                    w.speed, self.continuous, done)
+                    ctx.dt, SHAPE_CODES.get(self.shape, 3), self.start_speed, self.target_value,
+                    self.ref if self.relative else -1, self.factor, w.speed, self.continuous,
+                    done)
         return done
 
 
 @numba.njit(cache=True)
 def _speed_step(mask: B, owner: I64, k: int, ident: int, elapsed: F64, duration: F64, dt: float,
-                shape: int, start_speed: F64, target: F64, speed: F64, continuous: bool,
-                done: B) -> None:
+                shape: int, start_speed: F64, target_value: F64, ref: int, factor: bool,
+                speed: F64, continuous: bool, done: B) -> None:
     """One step of a speed transition in the masked episodes where it still owns entity
-    ``k``'s speed; ``done`` where it ended (or lost the entity to another action)."""
+    ``k``'s speed; ``done`` where it ended (or lost the entity to another action). The target
+    is ``target_value``, or relative to entity ``ref``'s speed (times it if ``factor``)."""
     for e in range(mask.shape[0]):
         done[e] = False
         if not mask[e]:
@@ -137,9 +142,12 @@ def _speed_step(mask: B, owner: I64, k: int, ident: int, elapsed: F64, duration:
         if owner[e, k] != ident:
             done[e] = True  # another longitudinal action took over
             continue
+        target = target_value[e]
+        if ref >= 0:
+            target = speed[e, ref] * target if factor else speed[e, ref] + target
         elapsed[e] += dt
         f = elapsed[e] / duration[e] if duration[e] > 0 else 1.0
-        speed[e, k] = start_speed[e] + (target[e] - start_speed[e]) * shape_progress(shape, f)
+        speed[e, k] = start_speed[e] + (target - start_speed[e]) * shape_progress(shape, f)
         if not continuous and f >= 1.0 - DONE_EPS:
             done[e] = True
             owner[e, k] = -1

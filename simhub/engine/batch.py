@@ -231,7 +231,7 @@ class BatchWorld:
             self._external(controls)
         w.time = (w.frame + 1) * self.dt
         w.frame += 1
-        if w.time_of_day_animated.any():
+        if np.count_nonzero(w.time_of_day_animated):
             w.time_of_day[w.time_of_day_animated] += self.dt
         if self.network is not None and not ctx.followers and not self.external:
             move_and_place(self.network.arrays, w.mode, w.present, w.road, w.lane, w.s,
@@ -253,8 +253,8 @@ class BatchWorld:
         while steps < max_steps:
             if duration is not None and self.world.time >= duration - 1e-9:
                 return
-            if duration is None and self.done.all():
-                return
+            if duration is None and not self.storyboard.root.any_running:
+                return  # every storyboard has ended
             self.step()
             steps += 1
 

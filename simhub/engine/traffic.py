@@ -108,6 +108,8 @@ class Traffic:
     def step(self, ctx: Context) -> None:
         """IDM speeds of every driven entity (then its MOBIL lane change), in the order the
         controllers were assigned: a later entity sees the earlier ones' new speeds."""
+        if not ctx.controllers:
+            return  # no driver models (assignments are never withdrawn)
         w = ctx.world
         self._driven(ctx)
         if self._columns.shape[0]:
