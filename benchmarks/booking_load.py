@@ -262,7 +262,6 @@ def double_bookings(database_url: str) -> int:
 
 def bench(name: str, database_url: str, seconds: float) -> dict[str, Any]:
     token, find_ms, find_warm_ms = prepare(database_url)
-    before = count_bookings(database_url)
     ours_port, echo_port = free_port(), free_port()
     ours = spawn(
         [sys.executable, "-m", "simhub", "serve"],
@@ -287,6 +286,7 @@ def bench(name: str, database_url: str, seconds: float) -> dict[str, Any]:
         )
         asyncio.run(run_clients(ours_port, 4, 1.0, token))  # warm up, untimed
         asyncio.run(run_clients(echo_port, 4, 1.0, None))
+        before = count_bookings(database_url)
         result: dict[str, Any] = {}
         for clients in CLIENTS:
             ours_latencies: list[float] = []
@@ -311,6 +311,7 @@ def bench(name: str, database_url: str, seconds: float) -> dict[str, Any]:
                 "ours_rps": round(ours_rps, 1),
                 "echo_rps": round(echo_rps, 1),
                 "ratio": round(ours_rps / echo_rps, 4),
+                "p50_ms": round(p50, 2),
                 "p99_ms": round(p99, 2),
                 "find_slots_ms": round(find_ms, 2),
                 "find_slots_cached_ms": round(find_warm_ms, 3),
