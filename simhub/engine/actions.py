@@ -21,12 +21,13 @@ import numpy.typing as npt
 from simhub.engine import measure
 from simhub.engine.context import Context
 from simhub.engine.controllers import ControllerSpec, controller_spec, merge_specs
-from simhub.engine.kinematics import lane_centers, locate_lanes
+from simhub.engine.kinematics import lane_center_t, lane_centers
 from simhub.engine.positions import PositionFn, at_world, compile_position, numbers, same
 from simhub.engine.shapes import SHAPE_CODES, duration_for_rate, shape_fraction, shape_progress
 from simhub.engine.trajectory import Path, compile_trajectory
 from simhub.engine.world import MODE_ROAD, MODE_WORLD
 from simhub.errors import InvalidArgument
+from simhub.road.kernels import RoadArrays, locate_lane
 from simhub.scenario import actions as a
 from simhub.scenario import global_actions as ga
 from simhub.scenario.common import CatalogReference
@@ -373,6 +374,7 @@ class LaneChangeRuntime(Runtime):
         self.start_t = np.zeros(n)
         self.elapsed = np.zeros(n)
         self.duration = np.zeros(n)
+        self._finished = np.zeros(n, np.bool_)  # step's result, overwritten by the next step
 
     def start(self, ctx: Context, mask: B) -> None:
         w = ctx.world
@@ -400,48 +402,66 @@ class LaneChangeRuntime(Runtime):
 
     def step(self, ctx: Context, mask: B) -> B:
         w = ctx.world
-        k = self.k
-        mine = mask & (w.lateral_owner[:, k] == self.id)
-        lost = mask & ~mine
-        target_t = self._target_t(ctx)
-        speed = w.speed[:, k]
-        if self.dimension == "distance":
-            self.elapsed[mine] += (speed * ctx.dt)[mine]
+        finished = self._finished
+        _lane_change_step(ctx.arrays, mask, w.lateral_owner, self.k, self.id,
+                          self.dimension == "distance", SHAPE_CODES.get(self.shape, 3),
+                          self.target_lane, self.lane_offset, self.start_t, self.elapsed,
+                          self.duration, ctx.dt, w.road, w.s, w.t, w.lane, w.lane_offset,
+                          w.direction, w.heading_offset, w.speed, finished)
+        return finished
+
+
+@numba.njit(cache=True)
+def _lane_change_step(arrays: RoadArrays, mask: B, owner: I64, k: int, ident: int,
+                      by_distance: bool, shape: int, target_lane: I64, target_offset: F64,
+                      start_t: F64, elapsed: F64, duration: F64, dt: float, road: I64, s: F64,
+                      t: F64, lane: I64, lane_offset: F64, direction: F64,
+                      heading_offset: F64, speed: F64, finished: B) -> None:
+    """One step of a lane change of entity ``k`` in the masked episodes where it still owns
+    the entity's lateral position: ``t`` moves towards the target lane's centre (plus
+    ``target_offset``), the lane follows ``t``, the heading offset is the path's angle;
+    ``finished`` where it ended (or lost the entity to another action)."""
+    for e in range(mask.shape[0]):
+        finished[e] = False
+        if not mask[e]:
+            continue
+        if owner[e, k] != ident:
+            finished[e] = True  # another lateral action took over
+            continue
+        center = lane_center_t(arrays, road[e, k], target_lane[e], s[e, k])
+        if math.isnan(center):
+            center = t[e, k]
+        target_t = center + target_offset[e] * direction[e, k]
+        v = speed[e, k]
+        if by_distance:
+            elapsed[e] += v * dt
         else:
-            span = np.abs(target_t - self.start_t)
-            slow = self.duration * speed < span
-            with np.errstate(divide="ignore", invalid="ignore"):
-                adjusted = np.where(slow, ctx.dt * speed * self.duration / np.maximum(span, 1e-12),
-                                    ctx.dt)
-            self.elapsed[mine] += adjusted[mine]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.where(self.duration > 0, self.elapsed / self.duration, 1.0)
-        t_new = self.start_t + (target_t - self.start_t) * shape_fraction(self.shape, f)
-        t_old = w.t[:, k]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            angle = np.where(speed > 1e-9, np.arctan((t_new - t_old) * w.direction[:, k]
-                                                     / np.maximum(speed * ctx.dt, 1e-12)), 0.0)
-        done = mine & (f >= 1.0 - DONE_EPS)
-        _set_lateral(ctx, k, mine, t_new, angle)
-        w.heading_offset[done, k] = 0.0
-        w.lane[done, k] = self.target_lane[done]
-        w.lane_offset[done, k] = (self.lane_offset * w.direction[:, k])[done]
-        _release(w.lateral_owner, k, done, self.id)
-        return np.asarray(done | lost, dtype=np.bool_)
-
-
-def _set_lateral(ctx: Context, k: int, mask: B, t_new: F64, angle: F64) -> None:
-    """Move entity ``k`` to lateral position ``t_new`` (its lane follows) in masked episodes."""
-    if not mask.any():
-        return
-    w = ctx.world
-    road, s = w.road[:, k], w.s[:, k]
-    lane, _ = locate_lanes(ctx.arrays, road, s, t_new)
-    center = lane_centers(ctx.arrays, road, lane, s)
-    w.t[mask, k] = t_new[mask]
-    w.lane[mask, k] = lane[mask]
-    w.lane_offset[mask, k] = (t_new - np.nan_to_num(center))[mask]
-    w.heading_offset[mask, k] = angle[mask]
+            span = abs(target_t - start_t[e])
+            if duration[e] * v < span:  # too slow to cover the change in time: stretch it
+                elapsed[e] += dt * v * duration[e] / max(span, 1e-12)
+            else:
+                elapsed[e] += dt
+        f = elapsed[e] / duration[e] if duration[e] > 0 else 1.0
+        t_new = start_t[e] + (target_t - start_t[e]) * shape_progress(shape, f)
+        angle = 0.0
+        if v > 1e-9:
+            angle = math.atan((t_new - t[e, k]) * direction[e, k] / max(v * dt, 1e-12))
+        now_in, _ = locate_lane(arrays, road[e, k], s[e, k], t_new)
+        now_center = lane_center_t(arrays, road[e, k], now_in, s[e, k])
+        if math.isnan(now_center):
+            now_center = 0.0
+        elif math.isinf(now_center):
+            now_center = 1.7976931348623157e308 if now_center > 0 else -1.7976931348623157e308
+        t[e, k] = t_new
+        lane[e, k] = now_in
+        lane_offset[e, k] = t_new - now_center
+        heading_offset[e, k] = angle
+        if f >= 1.0 - DONE_EPS:
+            finished[e] = True
+            heading_offset[e, k] = 0.0
+            lane[e, k] = target_lane[e]
+            lane_offset[e, k] = target_offset[e] * direction[e, k]
+            owner[e, k] = -1
 
 
 class LaneOffsetRuntime(Runtime):
