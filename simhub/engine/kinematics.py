@@ -18,6 +18,7 @@ from simhub.road.kernels import (
     elevation_at,
     lane_borders,
     locate_lane,
+    refcount_free,
     reference_point,
     road_extent,
     section_at,
@@ -84,7 +85,7 @@ def place_one(
     return x, y, z, wrap_angle(h + heading_offset), pitch, t, lane, offset, on_road
 
 
-@numba.njit(cache=True)
+@refcount_free
 def place_all(
     arrays: RoadArrays, road: I64, lane: I64, s: F64, offset: F64, direction: F64,
     heading_offset: F64, mask: B, x: F64, y: F64, z: F64, heading: F64, pitch: F64, t: F64,
@@ -108,7 +109,7 @@ def place_all(
         on_road[i] = ri
 
 
-@numba.njit(cache=True)
+@refcount_free
 def advance(
     arrays: RoadArrays, road: I64, s: F64, t: F64, direction: F64, speed: F64,
     heading_offset: F64, mask: B, dt: float, odometer: F64, end_of_road: B,

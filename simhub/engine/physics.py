@@ -18,7 +18,7 @@ import numpy.typing as npt
 from simhub.dynamics.collision import boxes_overlap
 from simhub.engine.kinematics import place_one
 from simhub.engine.world import MODE_ROAD
-from simhub.road.kernels import RoadArrays, reference_point
+from simhub.road.kernels import RoadArrays, refcount_free, reference_point
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -28,7 +28,7 @@ STANDSTILL_SPEED = 1e-4  # m/s, below this an entity stands still
 MOVING_SPEED = 1e-12  # m/s, below this a road-following entity does not advance
 
 
-@numba.njit(cache=True)
+@refcount_free
 def advance_road(arrays: RoadArrays, mode: I64, present: B, road: I64, s: F64, t: F64,
                  direction: F64, speed: F64, heading_offset: F64, dt: float, odometer: F64,
                  end_of_road: B) -> None:
@@ -57,7 +57,7 @@ def advance_road(arrays: RoadArrays, mode: I64, present: B, road: I64, s: F64, t
             s[e, i] = new_s
 
 
-@numba.njit(cache=True)
+@refcount_free
 def place_road(arrays: RoadArrays, mode: I64, present: B, road: I64, lane: I64, s: F64,
                offset: F64, direction: F64, heading_offset: F64, x: F64, y: F64, z: F64,
                heading: F64, pitch: F64, t: F64, on_road: B) -> None:
@@ -196,7 +196,7 @@ def ego_metrics(now: float, k: int, x: F64, y: F64, heading: F64, speed: F64, le
                 min_ttc[e] = ttc
 
 
-@numba.njit(cache=True)
+@refcount_free
 def move_and_place(arrays: RoadArrays, mode: I64, present: B, road: I64, lane: I64, s: F64,
                    offset: F64, direction: F64, heading_offset: F64, speed: F64, dt: float,
                    odometer: F64, end_of_road: B, x: F64, y: F64, z: F64, heading: F64,

@@ -20,7 +20,13 @@ import numpy.typing as npt
 
 from simhub.engine.kinematics import lane_center_t
 from simhub.engine.world import MODE_DYNAMICS
-from simhub.road.kernels import RoadArrays, elevation_at, locate_lane, reference_point
+from simhub.road.kernels import (
+    RoadArrays,
+    elevation_at,
+    locate_lane,
+    refcount_free,
+    reference_point,
+)
 from simhub.road.projection import project_near
 
 F64 = npt.NDArray[np.float64]
@@ -37,7 +43,7 @@ def _wrap(angle: float) -> float:
     return value if value < TWO_PI else value - TWO_PI
 
 
-@numba.njit(cache=True)
+@refcount_free
 def track_dynamics(
     arrays: RoadArrays, columns: I64, state: F64, mode: I64, x: F64, y: F64, heading: F64,
     odometer: F64, road: I64, s: F64, t: F64, lane: I64, offset: F64, direction: F64,
