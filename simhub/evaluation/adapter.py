@@ -76,6 +76,8 @@ class PolicyController:
         self._actors = np.zeros((n, MAX_ACTORS, ACTOR_FEATURES), np.float32)
         self._prev = np.zeros((n, 2), np.float32)
         self._out = np.zeros((n, len(batch.external), 2))
+        self._dist = np.zeros(batch.world.x.shape[1])
+        self._order = np.zeros(batch.world.x.shape[1], np.int64)
         self._column = batch.external.index(batch.ego)
         self._decided_at = -np.inf
         self._calls = 0
@@ -109,6 +111,8 @@ class PolicyController:
             self._lane,
             self._actors,
             self._prev,
+            self._dist,
+            self._order,
         )
         return {
             "ego": self._ego,

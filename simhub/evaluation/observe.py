@@ -15,7 +15,14 @@ import numpy.typing as npt
 from numba import njit
 
 from simhub.evaluation.policy import ACTOR_FEATURES, LANE_POINTS, LANE_SPACING_M, MAX_ACTORS
-from simhub.road.kernels import RoadArrays, lane_borders, reference_point, road_extent, section_at
+from simhub.road.kernels import (
+    RoadArrays,
+    lane_borders,
+    refcount_free,
+    reference_point,
+    road_extent,
+    section_at,
+)
 
 F64 = npt.NDArray[np.float64]
 F32 = npt.NDArray[np.float32]
@@ -41,7 +48,7 @@ def _lane_centre_t(arrays: RoadArrays, road: int, lane: int, s: float) -> float:
     return 0.5 * (inner + outer)
 
 
-@njit(cache=True)
+@refcount_free
 def observe(
     arrays: RoadArrays,
     k: int,
@@ -67,12 +74,13 @@ def observe(
     out_lane: F32,
     out_actors: F32,
     out_prev: F32,
+    dist: F64,
+    order: I64,
 ) -> None:
     """Fill the contract's ``ego (E, 8)``, ``lane (E, 16, 2)``, ``actors (E, 8, 7)`` and
     ``prev_action (E, 2)`` (``simhub.evaluation.policy``); the ego frame's origin is the centre
-    of the ego's box, x along its heading."""
+    of the ego's box, x along its heading. ``dist`` and ``order`` ``(N,)`` are scratch."""
     episodes, n = x.shape
-    dist = np.empty(n)
     for e in range(episodes):
         h = heading[e, k]
         c, sn = math.cos(h), math.sin(h)
@@ -109,7 +117,7 @@ def observe(
                 dx = x[e, j] + center_x[e, j] * cj - center_y[e, j] * sj - ox
                 dy = y[e, j] + center_x[e, j] * sj + center_y[e, j] * cj - oy
                 dist[j] = math.hypot(dx, dy)
-        order = np.argsort(dist)
+        _sort_by(dist, order)
         for slot in range(MAX_ACTORS):
             for f in range(ACTOR_FEATURES):
                 out_actors[e, slot, f] = 0.0
@@ -133,6 +141,18 @@ def observe(
 
 
 @njit(cache=True, inline="always")
+def _sort_by(values: F64, order: I64) -> None:
+    """``order`` = the indices of ``values`` in ascending order; ties keep index order (as
+    numba's ``np.argsort`` on fewer than 16 values), creating no array."""
+    for i in range(len(values)):
+        j = i
+        while j > 0 and values[i] < values[order[j - 1]]:
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = i
+
+
+@njit(cache=True, inline="always")
 def _minimum(a: float, b: float) -> float:
     """``np.minimum``: NaN wins."""
     if math.isnan(a) or a <= b:
@@ -140,7 +160,7 @@ def _minimum(a: float, b: float) -> float:
     return b
 
 
-@njit(cache=True)
+@refcount_free
 def measure(
     arrays: RoadArrays,
     k: int,
