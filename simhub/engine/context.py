@@ -48,6 +48,7 @@ class Context:
     warnings: list[str] = field(default_factory=list)
     # controllers: entity column -> spec, and where they are active (E, N)
     controllers: dict[int, ControllerSpec] = field(default_factory=dict)
+    controller_assignments: int = 0  # counts assign_controller calls (cached views refresh)
     longitudinal_control: B = field(default_factory=lambda: np.zeros((0, 0), np.bool_))
     lateral_control: B = field(default_factory=lambda: np.zeros((0, 0), np.bool_))
     traffic_visible: B = field(default_factory=lambda: np.zeros((0, 0), np.bool_))
@@ -63,6 +64,7 @@ class Context:
                           longitudinal: bool) -> None:
         """Give entity ``k`` the controller ``spec``, active on the named domains."""
         self.controllers[k] = spec
+        self.controller_assignments += 1
         self.activate_controller(k, mask, lateral, longitudinal)
 
     def activate_controller(self, k: int, mask: B, lateral: bool | None,

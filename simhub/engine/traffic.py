@@ -84,6 +84,7 @@ class Traffic:
         self.target_lane = np.zeros((n, cols), np.int64)
         self.elapsed = np.zeros((n, cols))
         self._key: tuple[tuple[int, int], ...] | None = None
+        self._assignments = -1  # ctx.controller_assignments when _key was last checked
         self._columns = np.zeros(0, np.int64)
         self._mobil_flags = np.zeros(0, np.bool_)
         self._params = np.zeros((0, len(_PARAMS), n))
@@ -91,6 +92,9 @@ class Traffic:
     def _driven(self, ctx: Context) -> None:
         """Columns driven by IDM (in assignment order) and their parameters ``(n, 6, E)``;
         rebuilt only when a controller assignment changed."""
+        if ctx.controller_assignments == self._assignments:
+            return
+        self._assignments = ctx.controller_assignments
         key = tuple((k, id(s)) for k, s in ctx.controllers.items()
                     if s.kind in ("idm", "idm_mobil"))
         if key == self._key:
@@ -128,9 +132,11 @@ class Traffic:
 
     def _mobil(self, ctx: Context) -> None:
         w = ctx.world
-        columns = [k for k, s in ctx.controllers.items() if s.kind == "idm_mobil"]
-        if not columns or w.frame % 50:
+        if w.frame % 50:
             return  # decide twice a second at dt = 0.01
+        columns = [k for k, s in ctx.controllers.items() if s.kind == "idm_mobil"]
+        if not columns:
+            return
         lanes = -w.lane  # right-hand lanes -1, -2, ... -> 1, 2, ...
         lane_index = np.where((w.direction > 0) & (w.lane < 0) & w.present, lanes - 1, -1)
         lane_count = int(max(lane_index.max(initial=0) + 1, 1))
