@@ -19,6 +19,7 @@ from simhub.road.kernels import (
     lane_borders,
     locate_lane,
     refcount_free,
+    reference_curvature,
     reference_point,
     road_extent,
     section_at,
@@ -122,7 +123,7 @@ def advance(
         if not mask[i]:
             continue
         step = speed[i] * dt * math.cos(heading_offset[i])
-        _, _, _, k = reference_point(arrays, road[i], s[i])
+        k = reference_curvature(arrays, road[i], s[i])
         stretch = 1.0 - k * t[i]
         if stretch < 0.1:
             stretch = 0.1

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from simhub.dynamics.collision import boxes_overlap
 from simhub.engine.kinematics import place_one
 from simhub.engine.world import MODE_ROAD
-from simhub.road.kernels import RoadArrays, refcount_free, reference_point
+from simhub.road.kernels import RoadArrays, refcount_free, reference_curvature
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -26,6 +26,7 @@ B = npt.NDArray[np.bool_]
 
 STANDSTILL_SPEED = 1e-4  # m/s, below this an entity stands still
 MOVING_SPEED = 1e-12  # m/s, below this a road-following entity does not advance
+CONTACT_MARGIN = 1e-3  # m, slack on the bounding-circle test so rounding never hides a touch
 
 
 @refcount_free
@@ -40,7 +41,7 @@ def advance_road(arrays: RoadArrays, mode: I64, present: B, road: I64, s: F64, t
             if mode[e, i] != MODE_ROAD or not present[e, i] or abs(speed[e, i]) <= MOVING_SPEED:
                 continue
             step = speed[e, i] * dt * math.cos(heading_offset[e, i])
-            _, _, _, k = reference_point(arrays, road[e, i], s[e, i])
+            k = reference_curvature(arrays, road[e, i], s[e, i])
             stretch = 1.0 - k * t[e, i]
             if stretch < 0.1:
                 stretch = 0.1
@@ -115,6 +116,19 @@ def accelerations(speed: F64, previous_speed: F64, dt: float, acceleration: F64)
             acceleration[e, i] = (speed[e, i] - previous_speed[e, i]) / dt
 
 
+@numba.njit(cache=True, inline="always")
+def _may_touch(xi: float, yi: float, li: float, wi: float, cxi: float, cyi: float, xj: float,
+               yj: float, lj: float, wj: float, cxj: float, cyj: float) -> bool:
+    """False when two boxes are surely apart: their reference points are further apart than
+    the circles around both boxes reach (no trigonometry; most pairs of a scenario)."""
+    reach = (math.sqrt(cxi * cxi + cyi * cyi) + 0.5 * math.sqrt(li * li + wi * wi)
+             + math.sqrt(cxj * cxj + cyj * cyj) + 0.5 * math.sqrt(lj * lj + wj * wj))
+    dx = xj - xi
+    dy = yj - yi
+    # written as "not apart" so that NaN coordinates still go to the exact test
+    return not dx * dx + dy * dy > (reach + CONTACT_MARGIN) ** 2
+
+
 @numba.njit(cache=True)
 def contacts(x: F64, y: F64, heading: F64, length: F64, width: F64, cx: F64, cy: F64,
              present: B, traffic_visible: B, out: B) -> None:
@@ -126,7 +140,9 @@ def contacts(x: F64, y: F64, heading: F64, length: F64, width: F64, cx: F64, cy:
             for j in range(i + 1, n):
                 hit = False
                 if present[e, i] and traffic_visible[e, i] and present[e, j] \
-                        and traffic_visible[e, j]:
+                        and traffic_visible[e, j] and _may_touch(
+                            x[e, i], y[e, i], length[e, i], width[e, i], cx[e, i], cy[e, i],
+                            x[e, j], y[e, j], length[e, j], width[e, j], cx[e, j], cy[e, j]):
                     ci, si = math.cos(heading[e, i]), math.sin(heading[e, i])
                     cj, sj = math.cos(heading[e, j]), math.sin(heading[e, j])
                     hit = boxes_overlap(

@@ -273,6 +273,29 @@ def reference_point(arrays: RoadArrays, road: int, s: float) -> tuple[float, flo
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def reference_curvature(arrays: RoadArrays, road: int, s: float) -> float:
+    """Curvature [1/m] of road ``road``'s reference line at ``s`` (clamped): the fourth value
+    of ``reference_point`` without its trigonometry for lines, arcs and spirals."""
+    s = min(max(s, 0.0), arrays.road_length[road])
+    g = last_at_or_below(
+        arrays.geom_s, arrays.road_geom_start[road], arrays.road_geom_start[road + 1], s
+    )
+    ds = min(max(s - arrays.geom_s[g], 0.0), arrays.geom_length[g])
+    kind = arrays.geom_kind[g]
+    if kind == KIND_LINE:
+        return 0.0
+    p = arrays.geom_params
+    if kind == KIND_ARC:
+        return float(p[g, 0])
+    if kind == KIND_SPIRAL:
+        length = arrays.geom_length[g]
+        rate = (p[g, 1] - p[g, 0]) / length if length > 0.0 else 0.0
+        return float(p[g, 0] + rate * ds)
+    _, _, _, k = geometry_point(arrays, g, ds)
+    return k
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def elevation_at(arrays: RoadArrays, road: int, s: float) -> tuple[float, float]:
     """``(z, dz/ds)`` of the road's elevation profile at ``s``."""
     return cubic_at(
