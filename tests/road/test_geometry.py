@@ -192,3 +192,25 @@ def test_reference_line_agrees_with_pyxodr(path: Path) -> None:
         distance, _ = tree.query(line)
         # Our dense samples are 2 cm apart: a point on the same curve is within 1 cm of one.
         assert float(np.max(distance)) < 0.011, f"road {road.id}"
+
+
+def test_reference_curvature_is_reference_points_curvature() -> None:
+    """The trig-free curvature lookup gives exactly ``reference_point``'s curvature on every
+    geometry kind (line, arc, spiral, poly3, paramPoly3), including past the plan view's end."""
+    from simhub.road.kernels import reference_curvature, reference_point
+
+    shapes = [
+        "<line/>",
+        '<arc curvature="-0.02"/>',
+        '<spiral curvStart="0.001" curvEnd="0.03"/>',
+        '<poly3 a="0" b="0.1" c="0.002" d="-0.00001"/>',
+        '<paramPoly3 aU="0" bU="40" cU="1" dU="-0.5" aV="0" bV="0" cV="3" dV="-1" '
+        'pRange="normalized"/>',
+    ]
+    geometries = [
+        geometry_xml(40.0 * i, 0.0, 0.0, 0.1, 40.0, shape) for i, shape in enumerate(shapes)
+    ]
+    net = parse_network(document(road_xml("1", 40.0 * len(shapes) + 5.0, geometries)))
+    for s in np.linspace(-1.0, 40.0 * len(shapes) + 6.0, 517):
+        _, _, _, k = reference_point(net.arrays, 0, float(s))
+        assert reference_curvature(net.arrays, 0, float(s)) == k
