@@ -19,86 +19,6 @@ from simhub.engine.world import World
 F64 = npt.NDArray[np.float64]
 
 
-def _extent_along(world: World, k: int, axis_h: F64) -> tuple[F64, F64]:
-    """Interval ``(lo, hi)`` of entity ``k``'s box projected on a unit axis at heading
-    ``axis_h``, relative to the projection of its reference point."""
-    h = world.heading[:, k]
-    c, s_ = np.cos(h - axis_h), np.sin(h - axis_h)
-    half_l, half_w = world.length[:, k] / 2, world.width[:, k] / 2
-    center = world.center_x[:, k] * c - world.center_y[:, k] * s_
-    reach = np.abs(half_l * c) + np.abs(half_w * s_)
-    return center - reach, center + reach
-
-
-def _freespace_gap(d: F64, lo_a: F64, hi_a: F64, lo_b: F64, hi_b: F64) -> F64:
-    """Signed gap between intervals [d + lo_b, d + hi_b] and [lo_a, hi_a] (0 if they overlap)."""
-    ahead = d + lo_b - hi_a
-    behind = d + hi_b - lo_a
-    return np.where(ahead > 0, ahead, np.where(behind < 0, behind, 0.0))
-
-
-def longitudinal(world: World, a: int, b: int, system: str, freespace: bool) -> F64:
-    """Longitudinal distance from ``a`` to ``b`` [m], ``(E,)``."""
-    if system in ("road", "lane", "trajectory"):
-        same_road = world.road[:, a] == world.road[:, b]
-        d = (world.s[:, b] - world.s[:, a]) * world.direction[:, a]
-        axis = world.heading[:, a] - world.heading_offset[:, a]
-        if not same_road.all():
-            d = np.where(same_road, d, _entity_dx(world, a, b))
-    else:
-        d = _entity_dx(world, a, b)
-        axis = world.heading[:, a]
-    if not freespace:
-        return d
-    lo_a, hi_a = _extent_along(world, a, axis)
-    lo_b, hi_b = _extent_along(world, b, axis)
-    return _freespace_gap(d, lo_a, hi_a, lo_b, hi_b)
-
-
-def _entity_dx(world: World, a: int, b: int) -> F64:
-    h = world.heading[:, a]
-    return ((world.x[:, b] - world.x[:, a]) * np.cos(h)
-            + (world.y[:, b] - world.y[:, a]) * np.sin(h))
-
-
-def lateral(world: World, a: int, b: int, system: str, freespace: bool) -> F64:
-    """Lateral distance from ``a`` to ``b`` [m] (positive: ``b`` left of ``a``), ``(E,)``."""
-    if system in ("road", "lane", "trajectory"):
-        d = (world.t[:, b] - world.t[:, a]) * world.direction[:, a]
-        axis = world.heading[:, a] - world.heading_offset[:, a] + math.pi / 2
-    else:
-        h = world.heading[:, a]
-        d = (-(world.x[:, b] - world.x[:, a]) * np.sin(h)
-             + (world.y[:, b] - world.y[:, a]) * np.cos(h))
-        axis = h + math.pi / 2
-    if not freespace:
-        return d
-    lo_a, hi_a = _extent_along(world, a, axis)
-    lo_b, hi_b = _extent_along(world, b, axis)
-    return _freespace_gap(d, lo_a, hi_a, lo_b, hi_b)
-
-
-def euclidean(world: World, a: int, b: int, freespace: bool) -> F64:
-    """Straight-line distance [m] between reference points, or between boxes, ``(E,)``."""
-    if not freespace:
-        return np.hypot(world.x[:, b] - world.x[:, a], world.y[:, b] - world.y[:, a])
-    return box_distance(_corners(world, a), _corners(world, b))
-
-
-def _corners(world: World, k: int) -> F64:
-    """Box corners of entity ``k``, ``(E, 4, 2)``."""
-    h = world.heading[:, k]
-    c, s = np.cos(h), np.sin(h)
-    half_l, half_w = world.length[:, k] / 2, world.width[:, k] / 2
-    cx = world.x[:, k] + world.center_x[:, k] * c - world.center_y[:, k] * s
-    cy = world.y[:, k] + world.center_x[:, k] * s + world.center_y[:, k] * c
-    out = np.empty((h.shape[0], 4, 2))
-    for i, (fl, fw) in enumerate(((1, 1), (1, -1), (-1, -1), (-1, 1))):
-        out[:, i, 0] = cx + fl * half_l * c - fw * half_w * s
-        out[:, i, 1] = cy + fl * half_l * s + fw * half_w * c
-    return out
-
-
 @numba.njit(cache=True)
 def _point_segment(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
     dx, dy = bx - ax, by - ay
@@ -144,15 +64,6 @@ def box_distance(a: F64, b: F64) -> F64:
     return out
 
 
-def relative(world: World, a: int, b: int, kind: str, system: str, freespace: bool) -> F64:
-    """Distance of ``kind`` (longitudinal, lateral, euclidianDistance, cartesianDistance)."""
-    if kind == "longitudinal":
-        return longitudinal(world, a, b, system, freespace)
-    if kind == "lateral":
-        return lateral(world, a, b, system, freespace)
-    return euclidean(world, a, b, freespace)
-
-
 # --- per-episode kernels (conditions evaluate every episode in one call) ------------------
 
 LONGITUDINAL, LATERAL, EUCLIDEAN = 0, 1, 2
@@ -163,7 +74,8 @@ DISTANCE_KINDS = {"longitudinal": LONGITUDINAL, "lateral": LATERAL}
 @numba.njit(cache=True)
 def _extent_at(e: int, k: int, axis_h: float, heading: F64, length: F64, width: F64,
                cx: F64, cy: F64) -> tuple[float, float]:
-    """``_extent_along`` for one episode."""
+    """Interval ``(lo, hi)`` of entity ``k``'s box projected on a unit axis at heading
+    ``axis_h``, relative to the projection of its reference point, in episode ``e``."""
     c = math.cos(heading[e, k] - axis_h)
     s_ = math.sin(heading[e, k] - axis_h)
     half_l, half_w = length[e, k] / 2, width[e, k] / 2
@@ -175,7 +87,7 @@ def _extent_at(e: int, k: int, axis_h: float, heading: F64, length: F64, width: 
 @numba.njit(cache=True)
 def _corners_at(e: int, k: int, x: F64, y: F64, heading: F64, length: F64, width: F64,
                 cx: F64, cy: F64, out: F64) -> None:
-    """``_corners`` for one episode, into ``out[0]`` ``(1, 4, 2)``."""
+    """Box corners of entity ``k`` in episode ``e``, into ``out[0]`` ``(1, 4, 2)``."""
     h = heading[e, k]
     c, s = math.cos(h), math.sin(h)
     half_l, half_w = length[e, k] / 2, width[e, k] / 2
@@ -228,3 +140,38 @@ def distance_at(e: int, a: int, b: int, kind: int, along_road: bool, freespace: 
     if behind < 0:
         return behind
     return 0.0
+
+
+@numba.njit(cache=True)
+def _distances(a: int, b: int, kind: int, along_road: bool, freespace: bool, x: F64, y: F64,
+               heading: F64, road: npt.NDArray[np.int64], s: F64, t: F64, direction: F64,
+               heading_offset: F64, length: F64, width: F64, cx: F64, cy: F64) -> F64:
+    out = np.empty(x.shape[0])
+    for e in range(x.shape[0]):
+        out[e] = distance_at(e, a, b, kind, along_road, freespace, x, y, heading, road, s, t,
+                             direction, heading_offset, length, width, cx, cy)
+    return out
+
+
+def relative(world: World, a: int, b: int, kind: str, system: str, freespace: bool) -> F64:
+    """Distance of ``kind`` (longitudinal, lateral, euclidianDistance, cartesianDistance) from
+    ``a`` to ``b`` [m], ``(E,)``; ``distance_at`` in every episode."""
+    w = world
+    return _distances(a, b, DISTANCE_KINDS.get(kind, EUCLIDEAN), system in ROAD_SYSTEMS,
+                      freespace, w.x, w.y, w.heading, w.road, w.s, w.t, w.direction,
+                      w.heading_offset, w.length, w.width, w.center_x, w.center_y)
+
+
+def longitudinal(world: World, a: int, b: int, system: str, freespace: bool) -> F64:
+    """Longitudinal distance from ``a`` to ``b`` [m], ``(E,)``."""
+    return relative(world, a, b, "longitudinal", system, freespace)
+
+
+def lateral(world: World, a: int, b: int, system: str, freespace: bool) -> F64:
+    """Lateral distance from ``a`` to ``b`` [m] (positive: ``b`` left of ``a``), ``(E,)``."""
+    return relative(world, a, b, "lateral", system, freespace)
+
+
+def euclidean(world: World, a: int, b: int, freespace: bool) -> F64:
+    """Straight-line distance [m] between reference points, or between boxes, ``(E,)``."""
+    return relative(world, a, b, "euclidianDistance", "entity", freespace)
