@@ -27,8 +27,7 @@ from simhub.scenario.entities import Controller, ObjectController
 from simhub.scenario.library import Bundle, BundleFile, ScenarioStore, materialize
 from simhub.scenario.nodes import Node, ScenarioError, display_path, parse_xml
 from simhub.scenario.reader import Reader
-from simhub.scenario.references import check_references
-from simhub.scenario.xosc import build_scenario, check_root, read_bytes
+from simhub.scenario.xosc import build_scenario, read_bytes
 from simhub.scenario.yaml_form import yaml_to_node
 
 POLICY_CONTROLLER = "simhub-policy"
@@ -190,7 +189,6 @@ class Prepared:
         self._built: dict[tuple[tuple[str, str], ...], Scenario] = {}
         self._plan = _memo_plan(self._root)
         self._memo: dict[tuple[object, ...], tuple[object, tuple[str, ...]]] = {}
-        self._checked = False
 
     def scenario(self, assignments: tuple[tuple[str, str], ...], ego: str) -> Scenario:
         """The concrete scenario for *assignments*, the ego driven by the policy."""
@@ -202,27 +200,11 @@ class Prepared:
         return self._built[key]
 
     def _build(self, parameters: dict[str, str]) -> Scenario:
-        """``simhub.scenario.xosc.build_scenario`` with the memoising reader (the first build
-        goes through ``build_scenario`` itself, so the file's checks are the reader's)."""
-        if not self._checked:
-            built = build_scenario(self._root, self.scenario_file, parameters)
-            self._checked = True
-            return built
+        """``build_scenario`` with the memoising reader."""
         if len(self._memo) > MAX_MEMO:
             self._memo.clear()
-        check_root(self._root)
         reader = _MemoReader(self.scenario_file.parent, parameters, self._plan, self._memo)
-        document = reader.read(self._root, OpenScenario)
-        assert isinstance(document, OpenScenario)
-        check_references(document, self._root)
-        logic = document.road_network.logic_file
-        return Scenario(
-            document=document,
-            source=self.scenario_file,
-            road_file=None if logic is None else self.scenario_file.parent / logic.filepath,
-            parameters=dict(reader.top_level_parameters),
-            warnings=tuple(dict.fromkeys(reader.warnings)),
-        )
+        return build_scenario(self._root, self.scenario_file, parameters, reader=reader)
 
 
 _prepared: dict[str, Prepared] = {}

@@ -57,16 +57,21 @@ def check_root(root: Node) -> None:
 
 
 def build_scenario(root: Node, path: Path, parameters: dict[str, str] | None,
-                   source_known: bool = True) -> Scenario:
-    """Check and build a scenario from a Node tree read from ``path`` (XML or YAML)."""
+                   source_known: bool = True, reader: Reader | None = None) -> Scenario:
+    """Check and build a scenario from a Node tree read from ``path`` (XML or YAML).
+
+    ``reader``: the ``Reader`` to use (one made for ``path.parent`` and ``parameters``, e.g.
+    a memoising subclass); a plain one by default."""
     check_root(root)
     for item in root.children:
         if item.tag in ("ParameterValueDistribution", "Catalog"):
             raise item.error(f"this file holds a <{item.tag}>, not a scenario",
                              "a scenario definition (use load_distribution for "
                              "ParameterValueDistribution files)")
-    reader = Reader(path.parent, parameters)
-    document: OpenScenario = reader.read(root, OpenScenario)
+    if reader is None:
+        reader = Reader(path.parent, parameters)
+    document = reader.read(root, OpenScenario)
+    assert isinstance(document, OpenScenario)
     check_references(document, root)
     road_file = None
     logic = document.road_network.logic_file
