@@ -224,14 +224,11 @@ class RuleContext:
         cabins: Mapping[str, CabinSpec],
         bookings: Iterable[Booking],
         now: datetime,
-        motion_held: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
         motion_used: Mapping[str, Mapping[tuple[datetime, datetime], int]] | None = None,
     ) -> None:
-        """*motion_held* optionally gives, per organisation, the periods of its slot-holding
-        motion bookings in the quota windows concerned (cheaper to load than whole bookings);
-        *motion_used* instead the minutes they hold per quota window (``quota_windows`` of the
-        periods to check: summed by the database, cheaper still). Organisations in neither
-        are counted from *bookings*."""
+        """*motion_used* optionally gives, per organisation, the minutes its slot-holding
+        motion bookings hold per quota window (``quota_windows`` of the periods to check,
+        summed by the database); other organisations are counted from *bookings*."""
         self.policy = policy
         self.cabins = cabins
         self.now = now
@@ -243,8 +240,6 @@ class RuleContext:
         for b in holding:
             if b.mode is BookingMode.MOTION:
                 self._org_motion.setdefault(b.organisation_id, []).append((b.start, b.end))
-        for organisation, periods in (motion_held or {}).items():
-            self._org_motion[organisation] = list(periods)
         self._windows: dict[date, list[tuple[datetime, datetime]]] = {}
         self._used: dict[tuple[str, datetime, datetime], int] = {}
         self._summed = frozenset(motion_used or ())

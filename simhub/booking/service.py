@@ -128,9 +128,6 @@ class BookingTransaction(Protocol):
     def get(self, booking_id: str) -> Booking | None: ...
     def by_request_id(self, organisation_id: str, request_id: str) -> Booking | None: ...
     def holding_between(self, start: datetime, end: datetime) -> list[Booking]: ...
-    def motion_periods_of(
-        self, organisation_id: str, start: datetime, end: datetime
-    ) -> list[tuple[datetime, datetime]]: ...
     def motion_minutes_of(
         self, organisation_id: str, windows: Sequence[tuple[datetime, datetime]]
     ) -> dict[tuple[datetime, datetime], int]: ...
@@ -837,16 +834,15 @@ class BookingService:
             if not tx.organisation_exists(organisation):
                 raise NotFound(f"no organisation with id {organisation!r}")
             policy = self._read_policy(tx, tx.generation())
-            held = tx.motion_periods_of(organisation, min(w0, m0), max(w1, m1))
-        context = RuleContext(policy, self.cabins, [], at, {organisation: held})
+            used = tx.motion_minutes_of(organisation, [(w0, w1), (m0, m1)])
         return QuotaUsage(
             quota=policy.quota_of(organisation),
             week_start=w0,
             week_end=w1,
-            week_used_minutes=context.used_motion_minutes(organisation, w0, w1),
+            week_used_minutes=used[(w0, w1)],
             month_start=m0,
             month_end=m1,
-            month_used_minutes=context.used_motion_minutes(organisation, m0, m1),
+            month_used_minutes=used[(m0, m1)],
         )
 
 

@@ -296,21 +296,6 @@ class SqlBookingTransaction:
             )
         )
 
-    def motion_periods_of(
-        self, organisation_id: str, start: datetime, end: datetime
-    ) -> list[tuple[datetime, datetime]]:
-        """Only the periods: the quota needs no more, and 1,000 of them load in a blink."""
-        rows = self._s.execute(
-            select(BookingRow.start_at, BookingRow.end_at).where(
-                BookingRow.organisation_id == organisation_id,
-                BookingRow.mode == BookingMode.MOTION.value,
-                BookingRow.state.in_(_HOLDING),
-                BookingRow.start_at < end,
-                BookingRow.end_at > start,
-            )
-        )
-        return [(r[0], r[1]) for r in rows]
-
     def motion_minutes_of(
         self, organisation_id: str, windows: Sequence[tuple[datetime, datetime]]
     ) -> dict[tuple[datetime, datetime], int]:
