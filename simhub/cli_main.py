@@ -1,9 +1,10 @@
 """The ``simhub`` entry point: imports only what the chosen sub-command needs.
 
 ``simhub scenario run`` should start in well under two seconds, so it must not pay for the
-gRPC, evaluation and session imports of the rest of the command line. The full command tree
-lives in ``simhub.cli``; this module builds the scenario sub-command on its own when that is
-what was asked for.
+gRPC, evaluation and session imports of the rest of the command line, nor for typer's
+pydantic-backed parameter parsing: a plain ``scenario run`` command line goes straight to
+``simhub.cli_run`` (see there). The full command tree lives in ``simhub.cli``; this module
+builds the scenario sub-command on its own when that is what was asked for.
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ import sys
 
 
 def main() -> None:
+    if sys.argv[1:3] == ["scenario", "run"]:
+        from simhub.cli_run import plain_run_args, run_scenario
+
+        plain = plain_run_args(sys.argv[3:])
+        if plain is not None:
+            sys.exit(run_scenario(plain))
     if len(sys.argv) > 1 and sys.argv[1] == "scenario":
         from simhub.cli_render import render
         from simhub.cli_scenario import scenario_app

@@ -11,14 +11,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from simhub.cli_run import DEFAULT_DT_S, RunArgs, run_scenario
 from simhub.errors import SimhubError
 
 scenario_app = typer.Typer(help="Scenarios: validate, run, convert.", no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True)
-
-DEFAULT_DURATION_S = 120.0  # a run without a storyboard end stops here
-PROGRESS_EVERY = 50  # steps between progress-bar updates (a step takes microseconds)
 
 
 def _fail(exc: SimhubError) -> None:
@@ -54,74 +52,15 @@ def validate(
 @scenario_app.command()
 def run(
     file: Annotated[Path, typer.Argument(help="scenario file (.xosc, .yaml)")],
-    dt: Annotated[float, typer.Option(help="fixed step [s]")] = 0.01,
+    dt: Annotated[float, typer.Option(help="fixed step [s]")] = DEFAULT_DT_S,
     duration: Annotated[float | None, typer.Option(help="stop after this many s")] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="write entity states")] = None,
     events: Annotated[Path | None, typer.Option("--events", help="write transitions")] = None,
 ) -> None:
     """Run a scenario headless with a fixed step."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from simhub.engine import compile_scenario
-    from simhub.engine.record import CSV_HEADER, csv_rows, write_events
-    from simhub.scenario import load
-
-    try:
-        batch = compile_scenario(load(file), dt)
-        horizon = duration if duration is not None else DEFAULT_DURATION_S
-        steps = round(horizon / dt)
-        out = csv.open("w", encoding="utf-8", newline="") if csv else None
-        quiet = csv is not None or events is not None or not console.is_terminal
-        try:
-            if out:
-                out.write(CSV_HEADER)
-                out.write(csv_rows(batch))
-            with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                          console=err_console, disable=quiet) as progress:
-                task = progress.add_task(f"running {file.name}", total=steps)
-                for index in range(steps):
-                    if duration is None and batch.done.all():
-                        break
-                    batch.step()
-                    if out:
-                        out.write(csv_rows(batch))
-                    if index % PROGRESS_EVERY == 0:
-                        progress.update(task, completed=index + 1)
-                progress.update(task, completed=steps)
-        finally:
-            if out:
-                out.close()
-        if events:
-            with events.open("w", encoding="utf-8") as handle:
-                write_events(batch.events, handle)
-    except SimhubError as exc:
-        _fail(exc)
-        return
-    _summary(batch)
-
-
-def _summary(batch: object) -> None:
-    from rich.table import Table
-
-    from simhub.engine import BatchWorld
-
-    assert isinstance(batch, BatchWorld)
-    w = batch.world
-    table = Table(title=f"t = {w.time:.2f} s, storyboard "
-                  f"{'ended' if batch.done.all() else 'running'}")
-    for column in ("entity", "x [m]", "y [m]", "heading [rad]", "speed [m/s]", "odometer [m]"):
-        table.add_column(column, justify="right" if column != "entity" else "left")
-    for k, entity in enumerate(w.entities):
-        table.add_row(entity.name, f"{w.x[0, k]:.2f}", f"{w.y[0, k]:.2f}",
-                      f"{w.heading[0, k]:.3f}", f"{w.speed[0, k]:.2f}",
-                      f"{w.odometer[0, k]:.1f}")
-    console.print(table)
-    m = batch.metrics
-    collided = f"at {m.collision_time[0]:.2f} s" if m.collided[0] else "no"
-    console.print(f"ego: {escape(w.entities[batch.ego].name)}; collision: {collided}; "
-                  f"min TTC: {m.min_ttc[0]:.2f} s; {len(batch.events)} transitions")
-    for warning in batch.warnings:
-        console.print(f"[yellow]warning:[/] {escape(warning)}")
+    code = run_scenario(RunArgs(file, dt, duration, csv, events))
+    if code:
+        raise typer.Exit(code)
 
 
 @scenario_app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -160,3 +161,70 @@ def test_scenario_render_png_and_gif(tmp_path: Path) -> None:
     assert "(11 frames)" in video.stderr  # t = 0, 0.2, ..., 2.0 s
     bad = simhub(tmp_path, "scenario", "render", str(scenario), "-o", str(tmp_path / "x.doc"))
     assert bad.returncode == 1 and "allowed" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_plain_run_args_reads_plain_lines_and_leaves_the_rest_to_typer() -> None:
+    from simhub.cli_run import RunArgs, plain_run_args
+
+    assert plain_run_args(["a.xosc"]) == RunArgs(Path("a.xosc"))
+    assert plain_run_args(["--dt", "0.05", "a.xosc", "--duration=20", "--csv", "s.csv",
+                           "--events", "e.jsonl"]) == RunArgs(
+        Path("a.xosc"), 0.05, 20.0, Path("s.csv"), Path("e.jsonl"))
+    assert plain_run_args(["a.xosc", "--dt", "1e-2", "--duration", "3."]) == RunArgs(
+        Path("a.xosc"), 0.01, 3.0)
+    for line in (
+        [],
+        ["--help"],
+        ["a.xosc", "b.xosc"],
+        ["a.xosc", "--dt"],
+        ["a.xosc", "--dt", "0.1", "--dt", "0.2"],
+        ["a.xosc", "--dt", "-0.1"],
+        ["a.xosc", "--dt", "nan"],
+        ["a.xosc", "--dt", "1e999"],
+        ["a.xosc", "--dt", "1_0"],
+        ["a.xosc", "--duration", " 2"],
+        ["a.xosc", "--dur", "2"],
+        ["a.xosc", "--csv="],
+        ["--", "a.xosc"],
+        [""],
+    ):
+        assert plain_run_args(line) is None, line
+
+
+def test_plain_and_typer_read_run_lines_give_the_same_run(tmp_path: Path) -> None:
+    """A plain line skips typer; a repeated option goes through it. Same files, same output."""
+    scenario = str(REPO / "scenarios" / "cut_in.yaml")
+    runs = []
+    for name, extra in (("plain", []), ("typer", ["--dt", "0.5"])):
+        csv, events = tmp_path / f"{name}.csv", tmp_path / f"{name}.jsonl"
+        done = simhub(tmp_path, "scenario", "run", scenario, *extra, "--dt", "0.01",
+                      "--duration", "2", "--csv", str(csv), "--events", str(events))
+        assert done.returncode == 0, done.stderr
+        runs.append((done.stdout, done.stderr, csv.read_bytes(), events.read_bytes()))
+    assert runs[0] == runs[1]
+    missing = simhub(tmp_path, "scenario", "run", str(tmp_path / "none.xosc"))
+    assert missing.returncode == 1 and "none.xosc" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_scenario_run_imports_no_service_stack(tmp_path: Path) -> None:
+    """`simhub scenario run` is timed from start-up: it loads neither typer and pydantic nor the
+    server stacks, and numba takes its no-scipy, no-cffi path (see simhub.cli_numba)."""
+    scenario = str(REPO / "scenarios" / "cut_in.yaml")
+    program = (
+        "import json, sys\n"
+        f"sys.argv = ['simhub', 'scenario', 'run', {scenario!r}, '--duration', '1']\n"
+        "from simhub.cli_main import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], cwd=REPO, env=_env(tmp_path),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded = set(json.loads(done.stdout.splitlines()[-1]))
+    assert "simhub.engine" in loaded
+    forbidden = {"typer", "pydantic", "pydantic_settings", "sqlalchemy", "grpc", "fastapi",
+                 "starlette", "zmq", "ray", "cv2", "scipy", "cffi", "simhub.settings",
+                 "simhub.app", "simhub.rpc", "simhub.web", "simhub.storage"}
+    assert not {name for name in loaded for root in forbidden
+                if name == root or name.startswith(root + ".")}

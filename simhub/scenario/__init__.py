@@ -16,20 +16,36 @@ Every error a file can cause is a ``simhub.errors.InvalidArgument`` (``ScenarioE
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simhub.errors import InvalidArgument
 from simhub.scenario.common import CatalogReference, resolved
-from simhub.scenario.distribution import ConcreteScenario, load_distribution
 from simhub.scenario.document import OpenScenario, Scenario
 from simhub.scenario.nodes import ScenarioError, display_path
 from simhub.scenario.schema import source_file, source_line
 from simhub.scenario.xosc import read_bytes, read_xosc, to_xosc
-from simhub.scenario.yaml_form import SCHEMA_FILE, read_yaml, to_yaml, yaml_schema
+
+if TYPE_CHECKING:
+    from simhub.scenario.distribution import ConcreteScenario, load_distribution
+    from simhub.scenario.yaml_form import SCHEMA_FILE, to_yaml, yaml_schema
 
 SCENARIO_SUFFIXES = (".xosc", ".yaml", ".yml")
+
+# Imported on first use: running an .xosc scenario needs neither distributions nor the YAML
+# form, and ``simhub scenario run`` is timed from start-up.
+_LAZY = {"ConcreteScenario": "distribution", "load_distribution": "distribution",
+         "SCHEMA_FILE": "yaml_form", "to_yaml": "yaml_form", "yaml_schema": "yaml_form"}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"simhub.scenario.{module}"), name)
 
 
 def load(path: str | Path, parameters: dict[str, str] | None = None) -> Scenario:
@@ -43,6 +59,8 @@ def load(path: str | Path, parameters: dict[str, str] | None = None) -> Scenario
     if suffix == ".xosc":
         return read_xosc(path, parameters)
     if suffix in (".yaml", ".yml"):
+        from simhub.scenario.yaml_form import read_yaml
+
         return read_yaml(path, parameters)
     raise ScenarioError(display_path(path), 1, 1, f"unknown scenario file type {suffix!r}",
                         ", ".join(SCENARIO_SUFFIXES))
@@ -94,6 +112,8 @@ def validate(path: str | Path) -> Findings:
     count = 1
     try:
         if _is_distribution(path):
+            from simhub.scenario.distribution import load_distribution
+
             expanded = load_distribution(path)
             count = len(expanded)
             texts = [w for concrete in expanded[:1] for w in concrete.scenario.warnings]
