@@ -2,7 +2,8 @@
 
 - RTF (simulated s / wall s) of cut-in.xosc (esmini sample) and the highway merge (library),
   for stepping alone (after loading) and for the whole `simhub scenario run` command
-  (start-up, reading the road, writing nothing);
+  (start-up, reading the road, writing nothing); stepping is ``BatchWorld.run``, the fused
+  kernel (``simhub.engine.fused``) where the scenario allows it, beside the Python step;
 - batched throughput (episode-steps per second) for 1, 100 and 10,000 CCRm variants stepped as
   one batch, beside a plain per-episode Python loop over the same engine in the same run;
 - esmini on the same files when an ``esmini`` binary is on PATH (else null).
@@ -29,14 +30,16 @@ CCRM = ROOT / "scenarios" / "ncap_ccrm_distribution.xosc"
 DT = 0.01
 
 
-def stepping_rtf(path: Path, duration: float) -> float:
+def stepping_rtf(path: Path, duration: float, fused: bool = True) -> float:
+    """RTF of ``BatchWorld.run``: the fused kernel where the scenario allows it, else (or
+    with ``fused=False``) the Python step."""
     from simhub.engine import compile_scenario
     from simhub.scenario import load
 
-    compile_scenario(load(path), DT).run(duration=0.5)  # compile kernels (numba cache)
+    compile_scenario(load(path), DT).run(duration=0.5, fused=fused)  # compile (numba cache)
     batch = compile_scenario(load(path), DT, log_events=False)
     start = time.perf_counter()
-    batch.run(duration=duration)
+    batch.run(duration=duration, fused=fused)
     return batch.world.time / (time.perf_counter() - start)
 
 
@@ -86,11 +89,14 @@ def throughput(episodes: int, steps: int) -> tuple[float, float]:
 def main() -> None:
     rows = []
     rtf_cut_in = stepping_rtf(CUT_IN, 20.0)
+    rtf_cut_in_python = stepping_rtf(CUT_IN, 20.0, fused=False)
     rtf_cut_in_process = process_rtf(CUT_IN, 20.0)
     rtf_merge = stepping_rtf(MERGE, 20.0)
     rtf_merge_process = process_rtf(MERGE, 20.0)
     esmini = esmini_rtf(CUT_IN, 21.74)
     rows.append(("cut-in.xosc RTF, stepping", f"{rtf_cut_in:,.0f}"))
+    rows.append(("cut-in.xosc RTF, Python step (no fused run)", f"{rtf_cut_in_python:,.0f}"))
+    rows.append(("cut-in.xosc fused / Python step", f"{rtf_cut_in / rtf_cut_in_python:,.1f}x"))
     rows.append(("cut-in.xosc RTF, whole command", f"{rtf_cut_in_process:,.1f}"))
     rows.append(("highway_merge.xosc RTF, stepping", f"{rtf_merge:,.0f}"))
     rows.append(("highway_merge.xosc RTF, whole command", f"{rtf_merge_process:,.1f}"))
@@ -107,6 +113,7 @@ def main() -> None:
         print(f"{name:<{width}}  {value:>14}")
     batched, looped = results[10_000]
     print(json.dumps({"benchmark": "scenarios", "rtf_cut_in": round(rtf_cut_in, 1),
+                      "rtf_cut_in_python_step": round(rtf_cut_in_python, 1),
                       "rtf_cut_in_process": round(rtf_cut_in_process, 2),
                       "rtf_highway_merge": round(rtf_merge, 1),
                       "rtf_highway_merge_process": round(rtf_merge_process, 2),

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +45,9 @@ from simhub.errors import InvalidArgument
 from simhub.facility.model import VehicleModel, VehicleParams
 from simhub.road import RoadNetwork, load_opendrive
 from simhub.scenario import Scenario
+
+if TYPE_CHECKING:
+    from simhub.engine.fused import Plan as FusedPlan
 
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
@@ -121,6 +124,7 @@ class BatchWorld:
         self._dyn_state = np.zeros((world.episodes * len(self.external), 5))
         self._dyn_ready = np.zeros((world.episodes, len(self.external)), np.bool_)
         self._lost: B | None = None  # where the incremental road projection failed, (E, J)
+        self._fused: FusedPlan | str | None = None  # run's kernel plan, or why there is none
         self.ego = self._ego_column(ego)
         n = world.episodes
         self.metrics = Metrics(np.zeros(n, np.bool_), np.full(n, np.nan), np.full(n, np.inf),
@@ -247,8 +251,20 @@ class BatchWorld:
                    w.center_y, w.present, ctx.traffic_visible, w.colliding, m.collided,
                    m.collision_time, m.min_ttc, m.min_distance)
 
-    def run(self, duration: float | None = None, max_steps: int = 10_000_000) -> None:
-        """Step until every storyboard has ended or ``duration`` [s] has passed."""
+    def run(self, duration: float | None = None, max_steps: int = 10_000_000, *,
+            fused: bool = True) -> None:
+        """Step until every storyboard has ended or ``duration`` [s] has passed.
+
+        With ``fused`` (the default) a batch the fused kernel supports (``fused_reason`` is
+        None) runs all its steps inside one numba kernel (``simhub.engine.fused``), with the
+        same results as stepping; ``fused=False`` always steps in Python.
+        """
+        if fused and self.fused_reason is None:
+            from simhub.engine.fused import run
+
+            assert self._fused is not None and not isinstance(self._fused, str)
+            run(self._fused, duration, max_steps)
+            return
         steps = 0
         while steps < max_steps:
             if duration is not None and self.world.time >= duration - 1e-9:
@@ -257,6 +273,17 @@ class BatchWorld:
                 return  # every storyboard has ended
             self.step()
             steps += 1
+
+    @property
+    def fused_reason(self) -> str | None:
+        """Why ``run`` steps in Python rather than in the fused kernel, or None."""
+        if self._fused is None:
+            from simhub.engine.fused import plan
+
+            self._fused = plan(self)
+        if isinstance(self._fused, str):
+            return self._fused
+        return self._fused.usable()
 
     def _external(self, controls: npt.ArrayLike | None) -> None:
         w = self.world

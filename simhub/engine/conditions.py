@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numba
 import numpy as np
@@ -29,6 +29,10 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
 Test = Callable[[Context], B]
+# What the fused run kernel (``simhub.engine.fused``) needs to evaluate a condition itself: a
+# tuple tagged on the test function as ``kernel_spec``; tests without one are Python only.
+KernelSpec = tuple[Any, ...]
+TestT = TypeVar("TestT", bound=Callable[..., Any])
 
 TOLERANCE = 1e-9
 STANDSTILL_SPEED = 1e-4  # m/s, below this an entity stands still
@@ -36,6 +40,7 @@ STANDSTILL_SPEED = 1e-4  # m/s, below this an entity stands still
 
 RULES = {"greaterThan": 0, "lessThan": 1, "greaterOrEqual": 2, "lessOrEqual": 3, "equalTo": 4,
          "notEqualTo": 5}
+LASTING = ("standstill_since", "end_of_road_since", "off_road_since")  # World fields
 EDGES = {"rising": 0, "falling": 1, "risingOrFalling": 2, "none": 3}
 HEADWAY, TTC, DISTANCE = 0, 1, 2
 
@@ -78,6 +83,18 @@ def compare(value: Any, rule: str, reference: Any) -> B:
     else:
         close = np.asarray(value == reference)
     return close if rule == "equalTo" else ~close
+
+
+def tag(test: TestT, spec: KernelSpec) -> TestT:
+    """``test`` with ``spec`` attached as its ``kernel_spec`` (returns ``test``)."""
+    setattr(test, "kernel_spec", spec)  # noqa: B010 (a function attribute, not a field)
+    return test
+
+
+def kernel_spec(test: Any) -> KernelSpec | None:
+    """The spec tagged on ``test`` by ``tag``, or None."""
+    spec: KernelSpec | None = getattr(test, "kernel_spec", None)
+    return spec
 
 
 class ElementStates(Protocol):
@@ -236,7 +253,7 @@ def _compile_kind(kinds: Sequence[Any], ctx: Context, elements: ElementStates,
         def simulation_time(ctx: Context) -> B:
             _time_test(ctx.world.time, code, value, out)
             return out
-        return simulation_time
+        return tag(simulation_time, ("time", code, value))
     if isinstance(first, c.StoryboardElementStateCondition):
         return elements.state_test(first.storyboard_element_type,
                                    same(kinds, "storyboard_element_ref", source),
@@ -260,8 +277,8 @@ def _compile_kind(kinds: Sequence[Any], ctx: Context, elements: ElementStates,
     if isinstance(first, c.TimeOfDayCondition):
         rule = same(kinds, "rule", source)
         stamps = np.array([_timestamp(k.date_time, source) for k in kinds])
-        return lambda ctx: compare(ctx.world.time_of_day, rule, stamps) & ~np.isnan(
-            ctx.world.time_of_day)
+        return tag(lambda ctx: compare(ctx.world.time_of_day, rule, stamps) & ~np.isnan(
+            ctx.world.time_of_day), ("time_of_day", RULES[rule], stamps))
     if isinstance(first, c.TrafficSignalCondition):
         name = same(kinds, "name", source)
         state = same(kinds, "state", source)
@@ -277,18 +294,24 @@ def _compile_kind(kinds: Sequence[Any], ctx: Context, elements: ElementStates,
                         source) == "any"
         names = [ref.entity_ref for ref in first.triggering_entities.entity_refs]
         per_entity = _compile_entity([k.condition for k in kinds], ctx, source)
+        inner = kernel_spec(per_entity)
+        spec = None if inner is None else ("entity", tuple(names), rule_any, inner)
 
         if len(names) == 1:
             single = names[0]
-            return lambda ctx: per_entity(ctx, ctx.entity(single, where))
+            return _tagged(lambda ctx: per_entity(ctx, ctx.entity(single, where)), spec)
 
         def by_entity(ctx: Context) -> B:
             values = [per_entity(ctx, ctx.entity(n, where)) for n in names]
             combined = (np.logical_or.reduce(values) if rule_any
                         else np.logical_and.reduce(values))
             return np.asarray(combined, dtype=np.bool_)
-        return by_entity
+        return _tagged(by_entity, spec)
     raise InvalidArgument(f"{source}: {type(first).__name__} is not supported")
+
+
+def _tagged(test: TestT, spec: KernelSpec | None) -> TestT:
+    return test if spec is None else tag(test, spec)
 
 
 def _to_float(text: str) -> float:
@@ -329,13 +352,16 @@ def _compile_entity(kinds: Sequence[Any], ctx: Context, source: str) -> EntityTe
     if isinstance(first, world_kinds):
         rule = same(kinds, "rule", source)
     if isinstance(first, c.SpeedCondition):
-        return lambda ctx, k: compare(ctx.world.speed[:, k], str(rule), value)
+        return tag(lambda ctx, k: compare(ctx.world.speed[:, k], str(rule), value),
+                   ("speed", RULES[str(rule)], value))
     if isinstance(first, c.AccelerationCondition):
-        return lambda ctx, k: compare(ctx.world.acceleration[:, k], str(rule), value)
+        return tag(lambda ctx, k: compare(ctx.world.acceleration[:, k], str(rule), value),
+                   ("acceleration", RULES[str(rule)], value))
     if isinstance(first, c.RelativeSpeedCondition):
         ref = same(kinds, "entity_ref", source)
-        return lambda ctx, k: compare(
-            ctx.world.speed[:, k] - ctx.world.speed[:, ctx.entity(ref, name)], str(rule), value)
+        return tag(lambda ctx, k: compare(
+            ctx.world.speed[:, k] - ctx.world.speed[:, ctx.entity(ref, name)], str(rule), value),
+            ("relative_speed", ref, RULES[str(rule)], value))
     if isinstance(first, c.StandStillCondition | c.EndOfRoadCondition | c.OffroadCondition):
         duration = numbers(kinds, "duration")
         attribute = {"StandStillCondition": "standstill_since",
@@ -346,9 +372,10 @@ def _compile_entity(kinds: Sequence[Any], ctx: Context, source: str) -> EntityTe
             since = getattr(ctx.world, attribute)[:, k]
             lasted = ~np.isnan(since) & (ctx.world.time - since >= duration - TOLERANCE)
             return np.asarray(lasted, dtype=np.bool_)
-        return lasting
+        return tag(lasting, ("lasting", LASTING.index(attribute), duration))
     if isinstance(first, c.TraveledDistanceCondition):
-        return lambda ctx, k: ctx.world.odometer[:, k] >= value - TOLERANCE
+        return tag(lambda ctx, k: ctx.world.odometer[:, k] >= value - TOLERANCE,
+                   ("traveled", value))
     if isinstance(first, c.CollisionCondition):
         return _collision(first, source)
     if isinstance(first, c.TimeHeadwayCondition):
@@ -388,7 +415,13 @@ def _compile_entity(kinds: Sequence[Any], ctx: Context, source: str) -> EntityTe
             if tolerance is not None:
                 return np.asarray(d <= tolerance)
             return compare(d, str(rule), value)
-        return to_position
+        if not getattr(target, "static", False):
+            return to_position
+        code = {"longitudinal": 1, "lateral": 2}.get(kind, 0)
+        return tag(to_position, ("position", target, code, freespace,
+                                 RULES["lessOrEqual"] if tolerance is not None
+                                 else RULES[str(rule)],
+                                 value if tolerance is None else tolerance))
     if isinstance(first, c.RelativeClearanceCondition):
         return _clearance(first, source)
     raise InvalidArgument(f"{source}: {name} is not supported")
@@ -413,7 +446,7 @@ def _measured(what: int, where: str, ref: str, kind: int, system: str, freespace
                       w.heading_offset, w.speed, w.length, w.width, w.center_x, w.center_y,
                       out)
         return out
-    return test
+    return tag(test, ("measure", what, ref, kind, along_road, freespace, code, reference))
 
 
 @numba.njit(cache=True)
@@ -444,14 +477,15 @@ def _collision(first: c.CollisionCondition, source: str) -> EntityTest:
     target = first.target
     if isinstance(target, EntityRef):
         ref = target.entity_ref
-        return lambda ctx, k: ctx.world.colliding[:, k, ctx.entity(ref, "CollisionCondition")]
+        return tag(lambda ctx, k: ctx.world.colliding[:, k, ctx.entity(ref, "CollisionCondition")],
+                   ("collision", ref))
     wanted = {"vehicle": KIND_VEHICLE, "pedestrian": KIND_PEDESTRIAN,
               "miscellaneous": KIND_MISC}.get(target.type, -1)
 
     def by_type(ctx: Context, k: int) -> B:
         mask = np.array([e.kind == wanted for e in ctx.world.entities])
         return np.asarray((ctx.world.colliding[:, k, :] & mask).any(axis=1))
-    return by_type
+    return tag(by_type, ("collision_kind", wanted))
 
 
 def _ttc(kinds: Sequence[Any], ctx: Context, source: str, rule: str, value: F64) -> EntityTest:

@@ -167,6 +167,7 @@ def _static(position: PositionFn) -> PositionFn:
         if not memo or memo[0][0] is not ctx:
             memo[:] = [(ctx, position(ctx))]
         return memo[0][1]
+    setattr(placed_once, "static", True)  # noqa: B010 (read by the fused run kernel)
     return placed_once
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simhub.engine.actions import CompiledAction, Runtime
-from simhub.engine.conditions import CompiledTrigger
+from simhub.engine.conditions import CompiledTrigger, tag
 from simhub.engine.context import Context
 from simhub.errors import InvalidArgument
 
@@ -297,7 +297,7 @@ class Storyboard:
                 return _none_of(element.transition)  # no transition last frame or this one
             recent = element.transition_frame >= ctx.world.frame - 1
             return np.asarray((element.transition == wanted) & recent)
-        return test
+        return tag(test, ("state", kind, name, is_state, wanted))
 
     # -- running ---------------------------------------------------------------------------
 
