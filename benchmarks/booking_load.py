@@ -282,7 +282,7 @@ def bench(name: str, database_url: str, seconds: float) -> dict[str, Any]:
         )
         print(
             f"{'clients':>7} {'ours req/s':>11} {'p50 ms':>7} {'p99 ms':>7}"
-            f" {'echo req/s':>11} {'ratio':>6}"
+            f" {'echo req/s':>11} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6}"
         )
         asyncio.run(run_clients(ours_port, 4, 1.0, token))  # warm up, untimed
         asyncio.run(run_clients(echo_port, 4, 1.0, None))
@@ -299,10 +299,10 @@ def bench(name: str, database_url: str, seconds: float) -> dict[str, Any]:
                     run_clients(echo_port, clients, seconds / ROUNDS, None)
                 )
             ours_rps, p50, p99 = summarise(ours_latencies, seconds)
-            echo_rps, _, _ = summarise(echo_latencies, seconds)
+            echo_rps, echo_p50, echo_p99 = summarise(echo_latencies, seconds)
             print(
                 f"{clients:>7} {ours_rps:>11.0f} {p50:>7.1f} {p99:>7.1f}"
-                f" {echo_rps:>11.0f} {ours_rps / echo_rps:>6.3f}"
+                f" {echo_rps:>11.0f} {echo_p50:>7.1f} {echo_p99:>7.1f} {ours_rps / echo_rps:>6.3f}"
             )
             result = {
                 "benchmark": "booking_load",
@@ -313,6 +313,10 @@ def bench(name: str, database_url: str, seconds: float) -> dict[str, Any]:
                 "ratio": round(ours_rps / echo_rps, 4),
                 "p50_ms": round(p50, 2),
                 "p99_ms": round(p99, 2),
+                # the echo's own latency at the same concurrency: a closed loop of N clients
+                # waits N / rate on average, whatever the server does
+                "echo_p50_ms": round(echo_p50, 2),
+                "echo_p99_ms": round(echo_p99, 2),
                 "find_slots_ms": round(find_ms, 2),
                 "find_slots_cached_ms": round(find_warm_ms, 3),
             }

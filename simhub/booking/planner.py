@@ -2,10 +2,10 @@
 
 ``find_slots`` walks the granularity grid inside the opening hours of a search window, jumps
 over the stretches that other bookings take (``taken_starts``: interval arithmetic, so a
-fully booked week costs no per-step checks), keeps the starts that ``rules.check`` accepts
-(the very check ``RequestBooking`` runs, so every offered slot is one a request accepts) and
-ranks them: fewest added changeover minutes first
-(a swap costs unmount + mount minutes of idle platform), then earliest.
+fully booked week costs no per-step checks), ranks the starts left: fewest added
+changeover minutes first (a swap costs unmount + mount minutes of idle platform), then
+earliest, and offers the best that ``rules.check`` accepts (the very check ``RequestBooking``
+runs, so every offered slot is one a request accepts).
 
 ``plan_changeovers`` orders the mounts and unmounts that a sequence of motion bookings needs:
 an old cabin comes off as soon as its last session ends (so it is free for its bay), a new
@@ -115,18 +115,46 @@ def find_slots(
     bookings: Sequence[Booking],
     mounted_cabin_id: str | None,
 ) -> list[Slot]:
-    """The best ``query.max_results`` slots that ``rules.check`` accepts (see module doc)."""
+    """The best ``query.max_results`` slots that ``rules.check`` accepts (see module doc).
+
+    The grid starts that ``taken_starts`` leaves are ranked first (the score is cheap) and
+    then checked in rank order until enough pass: the same slots, in the same order, as
+    checking every start and ranking those that pass, but most starts of a free day are
+    never checked."""
+    timeline = _MotionTimeline(bookings)
+    ranked: list[Slot] = []
+    for start, end in _candidates(query, context):
+        added, before = (0, 0)
+        if query.mode is BookingMode.MOTION:
+            added, before = added_changeover(
+                start, end, query.cabin_id, timeline, context.cabins, mounted_cabin_id
+            )
+        ranked.append(Slot(start, end, added, before))
+    if query.order is SlotOrder.FEWEST_SWAPS:
+        ranked.sort(key=lambda s: (s.added_changeover_minutes, s.start))
+    found: list[Slot] = []
+    for slot in ranked:
+        proposal = Proposal(query.organisation_id, query.cabin_id, query.mode, slot.start, slot.end)
+        if feasible(proposal, context):
+            found.append(slot)
+            if len(found) >= query.max_results:
+                break
+    return found
+
+
+def _candidates(query: SlotQuery, context: RuleContext) -> list[tuple[datetime, datetime]]:
+    """(start, end) of every grid start inside the opening hours of the window, from the
+    earliest that notice allows, that ``taken_starts`` does not rule out, in time order."""
     step = context.policy.rules.granularity_minutes * MINUTE
     length = query.duration_minutes * MINUTE
     earliest = max(
         query.window_start, context.now + context.policy.rules.min_notice_minutes * MINUTE
     )
-    timeline = _MotionTimeline(bookings)
     first = earliest.astimezone(context.tz).date()
     last = query.window_end.astimezone(context.tz).date()
     taken = taken_starts(query, context)
     taken_at = 0
-    found: list[Slot] = []
+    found: list[tuple[datetime, datetime]] = []
     for opens, closes in opening_windows(context.policy.opening_hours, context.tz, first, last):
         start = ceil_to_grid(max(opens, earliest), step)
         while start + length <= min(closes, query.window_end):
@@ -135,21 +163,9 @@ def find_slots(
             if taken_at < len(taken) and taken[taken_at][0] < start:
                 start = ceil_to_grid(taken[taken_at][1], step)  # skip what is taken at once
                 continue
-            end = start + length
-            proposal = Proposal(query.organisation_id, query.cabin_id, query.mode, start, end)
-            if feasible(proposal, context):
-                added, before = (0, 0)
-                if query.mode is BookingMode.MOTION:
-                    added, before = added_changeover(
-                        start, end, query.cabin_id, timeline, context.cabins, mounted_cabin_id
-                    )
-                found.append(Slot(start, end, added, before))
-                if query.order is SlotOrder.EARLIEST and len(found) >= query.max_results:
-                    return found
+            found.append((start, start + length))
             start += step
-    if query.order is SlotOrder.FEWEST_SWAPS:
-        found.sort(key=lambda s: (s.added_changeover_minutes, s.start))
-    return found[: query.max_results]
+    return found
 
 
 def taken_starts(query: SlotQuery, context: RuleContext) -> list[tuple[datetime, datetime]]:

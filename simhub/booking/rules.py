@@ -173,17 +173,38 @@ def month_window(at: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return local_midnight(first, tz), local_midnight(following, tz)
 
 
-def quota_windows(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
-    """Every local week and month that [start, end) touches: the windows whose use the quota
-    rules read for any proposal inside it."""
+_PERIODS = {"week": week_window, "month": month_window}
+
+
+def quota_windows(
+    start: datetime, end: datetime, tz: ZoneInfo, periods: Sequence[str] = ("week", "month")
+) -> list[tuple[datetime, datetime]]:
+    """Every local week and month (of *periods*) that [start, end) touches: the windows whose
+    use the quota rules read for any proposal inside it."""
     found = []
-    for window in (week_window, month_window):
+    for period in periods:
         at = start
         while at < end:
-            w0, w1 = window(at, tz)
+            w0, w1 = _PERIODS[period](at, tz)
             found.append((w0, w1))
             at = w1
     return found
+
+
+def quota_spare_minutes(
+    context: RuleContext, organisation_id: str, start: datetime, end: datetime
+) -> int:
+    """The fewest motion minutes *organisation_id* has left under its quota in any week or
+    month that [start, end) touches (negative: over it)."""
+    quota = context.policy.quota_of(organisation_id)
+    return min(
+        hours * 60 - context.used_motion_minutes(organisation_id, w0, w1)
+        for period, hours in (
+            ("week", quota.motion_hours_per_week),
+            ("month", quota.motion_hours_per_month),
+        )
+        for w0, w1 in quota_windows(start, end, context.tz, (period,))
+    )
 
 
 def overlap_minutes(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> int:

@@ -6,6 +6,10 @@ the database's write lock from its first statement (``BEGIN IMMEDIATE``); on Pos
 exclusion constraints of migration 0002 refuse whatever a concurrent writer slipped in, and the
 store turns that into ``SlotUnavailable``.
 
+A request that the rules refuse is refused by a read before any write lock is taken
+(``_refuse_early``); a request that passes it is checked again inside the write transaction,
+which alone decides.
+
 No-shows, completions, waitlist expiry and promotion are applied by ``sweep``: lazily at the
 start of every write (committed first where the write itself may then be refused; one indexed
 query says whether anything is due, so a write pays for a sweep only when there is work), and
@@ -14,8 +18,10 @@ every thirty seconds by the server's background task, so a read may show an over
 
 Reads never serve stale data, yet mostly skip the database: every write transaction bumps the
 store's change counters (bookings, policy) before it commits, whichever process makes it, and
-a read takes the counters first (one row). The policy is reused while the policy counter
-stands; FindSlots, GetSchedule and ListBookings results while both stand (``cache``). Cached
+logs the bookings it wrote; a read takes the counters first (one row). The policy is reused
+while the policy counter stands; FindSlots, GetSchedule and ListBookings results until a
+logged change meets what they read (``cache``: the bookings near a search window or day and
+between it and its platform neighbours, the organisation's quota margin, its listing). Cached
 are the results before the caller's visibility is applied; tenancy is decided per call. The
 results that depend on the facility's mounted cabin (a day with no planned motion booking
 before it) are not cached. Writes always check against the policy as of their own transaction
@@ -32,7 +38,14 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from simhub.booking import ical
-from simhub.booking.cache import Generation, GenerationCache
+from simhub.booking.cache import (
+    Change,
+    Generation,
+    GenerationCache,
+    QuotaMargin,
+    Reads,
+    Span,
+)
 from simhub.booking.model import (
     HOLDING,
     OPEN,
@@ -68,6 +81,7 @@ from simhub.booking.rules import (
     local_midnight,
     local_text,
     month_window,
+    quota_spare_minutes,
     quota_windows,
     validate_opening_hours,
     validate_rules,
@@ -149,6 +163,10 @@ class BookingStore(Protocol):
 
     def generation(self) -> Generation | None:
         """The change counters as committed now (see ``cache``); None: not kept."""
+        ...
+
+    def changes(self, after: int, upto: int) -> Sequence[Change] | None:
+        """The bookings written under bookings counters in (after, upto]; None: unknown."""
         ...
 
     def read(self) -> AbstractContextManager[BookingTransaction]: ...
@@ -238,10 +256,10 @@ class BookingService:
         self._max_unmount = max((c.unmount_minutes for c in facility.cabins), default=0) * MINUTE
         self._policy_lock = threading.Lock()
         self._cached_policy: tuple[int, Policy] | None = None  # (policy counter, policy)
-        self._slots: GenerationCache[tuple[Slot, ...]] = GenerationCache()
+        self._slots: GenerationCache[tuple[Slot, ...]] = GenerationCache(store.changes)
         self._schedules: GenerationCache[tuple[tuple[Booking, ...], tuple[ChangeoverStep, ...]]]
-        self._schedules = GenerationCache()
-        self._listings: GenerationCache[tuple[Booking, ...]] = GenerationCache()
+        self._schedules = GenerationCache(store.changes)
+        self._listings: GenerationCache[tuple[Booking, ...]] = GenerationCache(store.changes)
 
     @property
     def longest_changeover_minutes(self) -> int:
@@ -370,6 +388,8 @@ class BookingService:
         cabin = self._validate_spec(spec)
         organisation = principal.organisation_id
         now = self._clock()
+        if not spec.join_waitlist:
+            self._refuse_early(organisation, cabin, spec, now)
         with self._store.write() as tx:
             tx.lock_organisation(organisation)
             if spec.request_id:
@@ -411,6 +431,29 @@ class BookingService:
             tx.add(booking, Transition(booking.id, None, state, now, principal.user_id, reason))
         return booking
 
+    def _refuse_early(
+        self, organisation: str, cabin: CabinSpec, spec: BookingSpec, now: datetime
+    ) -> None:
+        """Raise the rejection that the write would raise, found by a read: a request that
+        loses (the slot is taken, the quota spent) then never waits for the write lock. It
+        decides nothing else: a request that passes, names a request_id already used, or
+        could gain from a due sweep (a no-show release frees slots) goes on to the write,
+        which checks every rule again inside its transaction. Refusing on what a read saw is
+        refusing at the moment of that read, which lies within the call."""
+        generation = self._store.generation()  # first: what is read next is at least as new
+        with self._store.read() as tx:
+            if spec.request_id and tx.by_request_id(organisation, spec.request_id) is not None:
+                return
+            policy = self._read_policy(tx, generation)
+            late = now - policy.rules.no_show_after_minutes * MINUTE
+            if tx.sweep_due(late, now):
+                return
+            proposal = Proposal(organisation, cabin.id, spec.mode, spec.start, spec.end)
+            context, _ = self._context(tx, policy, now, organisation, spec.start, spec.end)
+        violations = check(proposal, context)
+        if violations:
+            raise _rejection(organisation, violations)
+
     @staticmethod
     def _replay(spec: BookingSpec, existing: Booking) -> Booking:
         same = (existing.cabin_id, existing.mode, existing.end) == (
@@ -434,21 +477,40 @@ class BookingService:
             booking = self._visible(principal, tx.get(booking_id), booking_id)
             return BookingDetail(booking, tuple(tx.transitions(booking.id)))
 
+    @staticmethod
+    def _own_filter(principal: Principal, where: BookingFilter) -> BookingFilter:
+        if principal.is_operator:
+            return where
+        if where.organisation_id not in (None, principal.organisation_id):
+            raise NotFound(f"no organisation {where.organisation_id!r} among yours")
+        return replace(where, organisation_id=principal.organisation_id)
+
+    def cached_list_bookings(
+        self, principal: Principal, where: BookingFilter, limit: int, offset: int
+    ) -> list[Booking] | None:
+        """``list_bookings``'s answer where the cache holds it, else None: one counter read,
+        no transaction (a caller on an event loop tries this before it hands off to a
+        thread). The ``cached_*`` methods raise what their full forms raise."""
+        key = (self._own_filter(principal, where), limit, offset)
+        found = self._listings.get(self._store.generation(), key)
+        return None if found is None else list(found)
+
     def list_bookings(
         self, principal: Principal, where: BookingFilter, limit: int, offset: int
     ) -> list[Booking]:
         """Bookings by start time: the caller's organisation, or any (operators)."""
-        if not principal.is_operator:
-            if where.organisation_id not in (None, principal.organisation_id):
-                raise NotFound(f"no organisation {where.organisation_id!r} among yours")
-            where = replace(where, organisation_id=principal.organisation_id)
+        where = self._own_filter(principal, where)
         key = (where, limit, offset)  # the organisation is in *where*: one entry per tenant
         generation = self._store.generation()  # first: what is read next is at least as new
         found = self._listings.get(generation, key)
         if found is None:
             with self._store.read() as tx:
                 found = tuple(tx.list_bookings(where, limit, offset))
-            self._listings.put(generation, key, found)
+            reads = Reads(
+                organisation_id=where.organisation_id,
+                every_organisation=where.organisation_id is None,
+            )
+            self._listings.put(generation, key, found, reads)
         return list(found)
 
     # -- transitions -------------------------------------------------------------------------
@@ -615,8 +677,8 @@ class BookingService:
 
     # -- slots and the schedule ----------------------------------------------------------------
 
-    def find_slots(self, principal: Principal, query: SlotQuery) -> list[Slot]:
-        """The best free slots for the caller's organisation (see ``planner.find_slots``)."""
+    def _slot_query(self, principal: Principal, query: SlotQuery) -> SlotQuery:
+        """*query* for the caller's organisation, checked."""
         self._cabin(query.cabin_id)
         found = []
         if query.duration_minutes <= 0:
@@ -635,14 +697,31 @@ class BookingService:
             )
         if found:
             raise InvalidArgument("the slot search is malformed", found)
-        query = replace(query, organisation_id=principal.organisation_id)
+        return replace(query, organisation_id=principal.organisation_id)
+
+    def cached_find_slots(self, principal: Principal, query: SlotQuery) -> list[Slot] | None:
+        """``find_slots``'s answer where the cache holds it, else None (see
+        ``cached_list_bookings``)."""
+        query = self._slot_query(principal, query)
+        return self._cached_slots(query, self._store.generation(), self._clock())
+
+    def _cached_slots(
+        self, query: SlotQuery, generation: Generation | None, now: datetime
+    ) -> list[Slot] | None:
+        policy = self._cached_policy_of(generation)
+        if policy is None:
+            return None
+        cached = self._slots.get(generation, (query, _time_key(query, policy, now)))
+        return None if cached is None else list(cached)
+
+    def find_slots(self, principal: Principal, query: SlotQuery) -> list[Slot]:
+        """The best free slots for the caller's organisation (see ``planner.find_slots``)."""
+        query = self._slot_query(principal, query)
         now = self._clock()
         generation = self._store.generation()  # first: what is read next is at least as new
-        policy = self._cached_policy_of(generation)
-        if policy is not None:
-            cached = self._slots.get(generation, (query, _time_key(query, policy, now)))
-            if cached is not None:
-                return list(cached)
+        cached = self._cached_slots(query, generation, now)
+        if cached is not None:
+            return cached
         with self._store.read() as tx:
             policy = self._read_policy(tx, generation)
             key = (query, _time_key(query, policy, now))
@@ -659,15 +738,62 @@ class BookingService:
             mounted = self._mounted_cabin()
             generation = None
         slots = find_slots(query, context, bookings, mounted)
-        self._slots.put(generation, key, tuple(slots))
+        self._slots.put(generation, key, tuple(slots), self._slot_reads(query, context, bookings))
         return slots
+
+    def _slot_reads(
+        self, query: SlotQuery, context: RuleContext, bookings: Sequence[Booking]
+    ) -> Reads:
+        """What a slot search read (``_context``): every booking near the window, the motion
+        bookings between it and its neighbours on the platform, and its organisation's quota
+        use in the weeks and months of the window."""
+        pad = self._max_mount + self._max_unmount
+        motion = [b for b in bookings if b.mode is BookingMode.MOTION and b.state in HOLDING]
+        before = max(
+            (b for b in motion if b.end <= query.window_start), key=lambda b: b.start, default=None
+        )
+        after = min(
+            (b for b in motion if b.start >= query.window_end), key=lambda b: b.start, default=None
+        )
+        start, end = query.window_start - pad, query.window_end + pad
+        near = Span(start, end)
+        between = Span(  # unbounded where no neighbour: any motion booking may become it
+            min(start, before.blocked_start) if before else None,
+            max(end, after.blocked_end) if after else None,
+            motion_only=True,
+        )
+        quota = None
+        if query.mode is BookingMode.MOTION:
+            organisation, start, end = query.organisation_id, query.window_start, query.window_end
+            windows = quota_windows(start, end, context.tz)
+            spare = quota_spare_minutes(context, organisation, start, end)
+            quota = QuotaMargin(
+                organisation,
+                min(w0 for w0, _ in windows),
+                max(w1 for _, w1 in windows),
+                spare - query.duration_minutes,
+            )
+        return Reads(spans=(near, between), quota=quota)
+
+    def _days(self, day: date, days: int) -> tuple[datetime, datetime]:
+        tz = zone(self.facility.time_zone)
+        return local_midnight(day, tz), local_midnight(day + timedelta(days=days), tz)
+
+    def cached_schedule(self, principal: Principal, day: date, days: int = 1) -> Schedule | None:
+        """``schedule``'s answer where the cache holds it, else None (see
+        ``cached_list_bookings``)."""
+        start, end = self._days(day, days)
+        generation = self._store.generation()
+        policy = self._cached_policy_of(generation)
+        cached = self._schedules.get(generation, (start, end)) if policy else None
+        if policy is None or cached is None:
+            return None
+        return self._shown_schedule(principal, start, end, policy, *cached)
 
     def schedule(self, principal: Principal, day: date, days: int = 1) -> Schedule:
         """Every slot-holding booking of *days* local days from *day*, the changeovers they
         need and the blackouts; other organisations' bookings only as busy periods."""
-        tz = zone(self.facility.time_zone)
-        start = local_midnight(day, tz)
-        end = local_midnight(day + timedelta(days=days), tz)
+        start, end = self._days(day, days)
         now = self._clock()
         generation = self._store.generation()  # first: what is read next is at least as new
         cached_policy = self._cached_policy_of(generation)
@@ -687,7 +813,27 @@ class BookingService:
             before = mounted_before(start, [last] if last else [], fallback)
             bookings = tuple(sorted(found, key=lambda b: (b.start, b.id)))
             steps = tuple(plan_range(start, end, context, found, before))
-            self._schedules.put(generation, (start, end), (bookings, steps))
+            reads = Reads(
+                spans=(
+                    Span(start, end),
+                    # the plan starts from the last planned motion booking before the day
+                    Span(last.start if last else None, start, planned_only=True),
+                )
+            )
+            self._schedules.put(generation, (start, end), (bookings, steps), reads)
+        return self._shown_schedule(principal, start, end, policy, bookings, steps)
+
+    def _shown_schedule(
+        self,
+        principal: Principal,
+        start: datetime,
+        end: datetime,
+        policy: Policy,
+        bookings: tuple[Booking, ...],
+        steps: tuple[ChangeoverStep, ...],
+    ) -> Schedule:
+        """The schedule as *principal* may see it: other organisations' bookings as busy
+        periods only."""
         own = {b.id for b in bookings if principal.can_see(b.organisation_id)}
         entries = tuple(
             ScheduleEntry(

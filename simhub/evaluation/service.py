@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -326,12 +327,19 @@ class EvaluationService:
 
 
 class Dispatcher:
-    """Worker threads that take queued runs and execute them until ``stop``."""
+    """Worker threads that take queued runs and execute them until ``stop``.
+
+    A submit in this process wakes the workers at once; runs queued by another process are
+    found by polling the queue every *poll_s*, once per interval for all idle workers
+    together (each worker polling on its own timeout multiplied the idle queries, which a
+    busy server pays for in CPU and database round trips)."""
 
     def __init__(self, service: EvaluationService, workers: int = 2, poll_s: float = 1.0) -> None:
         self._service = service
         self._stop = threading.Event()
         self._poll_s = poll_s
+        self._poll_lock = threading.Lock()
+        self._next_poll = 0.0  # time.monotonic() from which an idle worker polls again
         self._threads = [
             threading.Thread(target=self._loop, name=f"simhub-eval-{i}", daemon=True)
             for i in range(workers)
@@ -353,8 +361,20 @@ class Dispatcher:
                     continue
             except Exception:
                 log.exception("evaluation dispatcher error")
-            self._service.wake.wait(self._poll_s)
-            self._service.wake.clear()
+            self._idle()
+
+    def _idle(self) -> None:
+        """Wait for a wake-up, or until this worker's turn to poll the queue comes."""
+        while not self._stop.is_set():
+            woken = self._service.wake.wait(self._poll_s)
+            if woken:
+                self._service.wake.clear()
+                return
+            with self._poll_lock:
+                now = time.monotonic()
+                if now >= self._next_poll:
+                    self._next_poll = now + self._poll_s
+                    return
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stop.set()

@@ -6,9 +6,15 @@ used by one transaction at a time. Overlaps between organisations are refused by
 exclusion constraints on PostgreSQL; a violation becomes ``SlotUnavailable`` here.
 
 Every write transaction that changed a booking or the policy bumps the counters of
-``booking_generation`` (migration 0005) just before it commits, in the same transaction: the
-keys of the service's read caches. On PostgreSQL that row update serialises the writers' last
-statement (a short row lock held until commit), never their checks.
+``booking_generation`` (migration 0005) just before it commits, in the same transaction, and
+logs the bookings it wrote under the new counter in ``booking_changes`` (migration 0006): the
+keys of the service's read caches and what they drop answers by. On PostgreSQL that row
+update serialises the writers' last statement (a short row lock held until commit), never
+their checks.
+
+Bookings are read with the SQL text of ``booking_sql`` on the transaction's own connection
+(the ORM's statement building cost more than the queries); policy rows and writes go through
+the ORM session as before.
 """
 
 from __future__ import annotations
@@ -19,12 +25,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, delete, exists, or_, select, text, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from simhub.booking.cache import Change
 from simhub.booking.model import (
-    HOLDING,
     Blackout,
     Booking,
     BookingMode,
@@ -38,77 +44,22 @@ from simhub.booking.model import (
 from simhub.booking.planner import PLANNED
 from simhub.booking.service import BookingFilter, SlotUnavailable
 from simhub.errors import Conflict, FieldViolation
+from simhub.storage import booking_sql as sql
+from simhub.storage.booking_sql import read_time
 from simhub.storage.db import Database
 from simhub.storage.tables import (
     BlackoutRow,
-    BookingGenerationRow,
     BookingQuotaRow,
     BookingRow,
     BookingSettingsRow,
     BookingTransitionRow,
     OpeningHoursRow,
     OrganisationRow,
-    UtcDateTime,
 )
 
-_HOLDING = [s.value for s in HOLDING]
-_PLANNED = [s.value for s in PLANNED]
 _EXCLUSION_VIOLATION = "23P01"
 _UNIQUE_VIOLATION = "23505"
-
-
-_BOOKINGS = BookingRow.__table__
-#: Every column, in ``Booking``'s field order: read as plain rows (Core), not ORM objects,
-#: which costs a third as much per booking on the hot read paths.
-_COLUMNS = (
-    _BOOKINGS.c.id,
-    _BOOKINGS.c.organisation_id,
-    _BOOKINGS.c.created_by_user_id,
-    _BOOKINGS.c.cabin_id,
-    _BOOKINGS.c.mode,
-    _BOOKINGS.c.state,
-    _BOOKINGS.c.start_at,
-    _BOOKINGS.c.end_at,
-    _BOOKINGS.c.blocked_start,
-    _BOOKINGS.c.blocked_end,
-    _BOOKINGS.c.purpose,
-    _BOOKINGS.c.scenario_ids,
-    _BOOKINGS.c.request_id,
-    _BOOKINGS.c.created_at,
-    _BOOKINGS.c.updated_at,
-    _BOOKINGS.c.checked_in_at,
-    _BOOKINGS.c.decision_reason,
-)
-_MODES = {m.value: m for m in BookingMode}
-_STATES = {s.value: s for s in BookingState}
-
-
-def _select() -> Select[Any]:
-    return select(*_COLUMNS)
-
-
-def _booking(row: Row[Any]) -> Booking:
-    (id_, organisation, by, cabin, mode, state, start, end, b0, b1, purpose, scenarios,
-     request_id, created, updated, checked_in, reason) = row  # fmt: skip
-    return Booking(
-        id=id_,
-        organisation_id=organisation,
-        created_by_user_id=by,
-        cabin_id=cabin,
-        mode=_MODES[mode],
-        state=_STATES[state],
-        start=start,
-        end=end,
-        blocked_start=b0,
-        blocked_end=b1,
-        purpose=purpose,
-        scenario_ids=() if scenarios == "[]" else tuple(json.loads(scenarios)),
-        request_id=request_id,
-        created_at=created,
-        updated_at=updated,
-        checked_in_at=checked_in,
-        decision_reason=reason,
-    )
+_LAST_PLANNED = sql.last_planned_before(PLANNED)
 
 
 def _transition_row(t: Transition) -> BookingTransitionRow:
@@ -138,39 +89,84 @@ def _translate(error: IntegrityError) -> Exception:
     return error
 
 
-_GENERATION = select(BookingGenerationRow.bookings, BookingGenerationRow.policy).where(
-    BookingGenerationRow.id == 1
-)
-
-
 class SqlBookingTransaction:
     def __init__(self, session: Session, postgres: bool) -> None:
         self._s = session
         self._postgres = postgres
+        self._dialect = sql.Dialect(postgres)
+        self._driver: Any = None  # the driver's connection of this transaction, once asked
         self._bookings_changed = False
         self._policy_changed = False
+        self._orm_pending = False  # ORM objects added or changed: flush before raw reads
+        self._changes: list[dict[str, Any]] = []  # bookings written, for the change log
+
+    def _fetch(self, statement: str, params: dict[str, Any]) -> list[Any]:
+        """Rows of *statement* (``booking_sql``) run on this transaction's connection."""
+        if self._orm_pending:
+            self._s.flush()
+            self._orm_pending = False
+        if self._driver is None:
+            self._driver = self._s.connection().connection
+        cursor = self._driver.cursor()
+        try:
+            cursor.execute(self._dialect.sql(statement), self._dialect.params(params))
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def _bookings(self, statement: str, **params: Any) -> list[Booking]:
+        return [sql.booking(row) for row in self._fetch(statement, params)]
+
+    def _booking(self, statement: str, **params: Any) -> Booking | None:
+        found = self._bookings(statement, **params)
+        return found[0] if found else None
 
     # -- change counters ----------------------------------------------------------------------
 
     def generation(self) -> tuple[int, int] | None:
         """(bookings, policy) change counters as this transaction sees them; None where the
         schema has no counter row (nothing may then be cached)."""
-        row = self._s.execute(_GENERATION).first()
-        return None if row is None else (int(row[0]), int(row[1]))
+        rows = self._fetch(sql.GENERATION, {})
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
 
     def bump_generation(self) -> None:
-        """Count this transaction's changes (called by the store just before it commits)."""
+        """Count this transaction's changes and log the bookings it wrote under the new
+        counter (called by the store just before it commits)."""
         if not (self._bookings_changed or self._policy_changed):
             return
-        row = BookingGenerationRow
-        values: dict[str, Any] = {"bookings": row.bookings + 1}
-        if self._policy_changed:
-            values["policy"] = row.policy + 1
-        self._s.execute(
-            update(row)
-            .where(row.id == 1)
-            .values(**values)
-            .execution_options(synchronize_session=False)
+        policy = ", policy = policy + 1" if self._policy_changed else ""
+        (row,) = self._fetch(
+            f"UPDATE booking_generation SET bookings = bookings + 1{policy} WHERE id = 1"
+            " RETURNING bookings",
+            {},
+        )
+        generation = int(row[0])
+        if self._changes:
+            cursor = self._driver.cursor()
+            try:
+                cursor.executemany(
+                    self._dialect.sql(sql.LOG_CHANGE),
+                    [self._dialect.params({**c, "generation": generation}) for c in self._changes],
+                )
+                if generation % sql.PRUNE_EVERY == 0:
+                    cursor.execute(
+                        self._dialect.sql(sql.PRUNE_CHANGES),
+                        {"before": generation - sql.KEEP_GENERATIONS},
+                    )
+            finally:
+                cursor.close()
+
+    def _log(self, booking: Booking, *states: BookingState) -> None:
+        motion = booking.mode is BookingMode.MOTION
+        self._changes.append(
+            {
+                "organisation": booking.organisation_id,
+                "motion": motion,
+                "planned": any(state in PLANNED for state in states),
+                "start": booking.blocked_start,
+                "end": booking.blocked_end,
+                "minutes": booking.minutes if motion else 0,
+            }
         )
 
     # -- policy -------------------------------------------------------------------------------
@@ -197,14 +193,14 @@ class SqlBookingTransaction:
         return Policy(time_zone, rules, hours, blackouts, quotas)
 
     def save_rules(self, rules: BookingRules) -> None:
-        self._policy_changed = True
+        self._policy_changed = self._orm_pending = True
         row = self._s.get(BookingSettingsRow, 1) or BookingSettingsRow(id=1)
         for name in BookingRules.__dataclass_fields__:
             setattr(row, name, getattr(rules, name))
         self._s.merge(row)
 
     def save_opening_hours(self, hours: Sequence[OpeningInterval]) -> None:
-        self._policy_changed = True
+        self._policy_changed = self._orm_pending = True
         self._s.execute(delete(OpeningHoursRow))
         self._s.add_all(
             OpeningHoursRow(
@@ -214,7 +210,7 @@ class SqlBookingTransaction:
         )
 
     def add_blackout(self, blackout: Blackout) -> None:
-        self._policy_changed = True
+        self._policy_changed = self._orm_pending = True
         self._s.add(
             BlackoutRow(
                 id=blackout.id,
@@ -229,12 +225,12 @@ class SqlBookingTransaction:
         row = self._s.get(BlackoutRow, blackout_id)
         if row is None:
             return False
-        self._policy_changed = True
+        self._policy_changed = self._orm_pending = True
         self._s.delete(row)
         return True
 
     def save_quota(self, quota: Quota) -> None:
-        self._policy_changed = True
+        self._policy_changed = self._orm_pending = True
         self._s.merge(
             BookingQuotaRow(
                 organisation_id=quota.organisation_id,
@@ -256,45 +252,19 @@ class SqlBookingTransaction:
 
     def sweep_due(self, no_show_started_before: datetime, ended_before: datetime) -> bool:
         """Whether ``sweep`` has anything to do: one query over the state indexes."""
-        no_show = select(BookingRow.id).where(
-            BookingRow.state == BookingState.APPROVED.value,
-            BookingRow.start_at <= no_show_started_before,
-            BookingRow.mode == BookingMode.MOTION.value,
-        )
-        ended = select(BookingRow.id).where(
-            BookingRow.state.in_([BookingState.CHECKED_IN.value, BookingState.WAITLISTED.value]),
-            BookingRow.end_at <= ended_before,
-        )
-        return bool(self._s.scalar(select(or_(exists(no_show), exists(ended)))))
+        rows = self._fetch(sql.sweep_due(), {"late": no_show_started_before, "now": ended_before})
+        return bool(rows[0][0])
 
     # -- bookings -------------------------------------------------------------------------------
 
-    def _all(self, query: Select[Any]) -> list[Booking]:
-        return [_booking(r) for r in self._s.execute(query)]
-
-    def _one(self, query: Select[Any]) -> Booking | None:
-        row = self._s.execute(query).first()
-        return _booking(row) if row else None
-
     def get(self, booking_id: str) -> Booking | None:
-        return self._one(_select().where(BookingRow.id == booking_id))
+        return self._booking(sql.GET, id=booking_id)
 
     def by_request_id(self, organisation_id: str, request_id: str) -> Booking | None:
-        return self._one(
-            _select().where(
-                BookingRow.organisation_id == organisation_id,
-                BookingRow.request_id == request_id,
-            )
-        )
+        return self._booking(sql.BY_REQUEST_ID, organisation=organisation_id, request_id=request_id)
 
     def holding_between(self, start: datetime, end: datetime) -> list[Booking]:
-        return self._all(
-            _select().where(
-                BookingRow.state.in_(_HOLDING),
-                BookingRow.blocked_start < end,
-                BookingRow.blocked_end > start,
-            )
-        )
+        return self._bookings(sql.HOLDING_BETWEEN, start=start, end=end)
 
     def motion_minutes_of(
         self, organisation_id: str, windows: Sequence[tuple[datetime, datetime]]
@@ -322,13 +292,12 @@ class SqlBookingTransaction:
                 f" THEN {minutes} ELSE 0 END), 0)"
             )
             params[f"w0_{n}"], params[f"w1_{n}"] = w0, w1
-        holding = ", ".join(f"'{state}'" for state in _HOLDING)
-        statement = text(
+        statement = (
             f"SELECT {', '.join(sums)} FROM bookings WHERE organisation_id = :organisation"
-            f" AND mode = '{BookingMode.MOTION.value}' AND state IN ({holding})"
+            f" AND {sql.MOTION} AND state IN ({sql.HOLDING_SQL})"
             " AND start_at < :last AND end_at > :first"
-        ).bindparams(*(bindparam(name, type_=UtcDateTime()) for name in (*params, "first", "last")))
-        row = self._s.execute(
+        )
+        (row,) = self._fetch(
             statement,
             {
                 **params,
@@ -336,38 +305,20 @@ class SqlBookingTransaction:
                 "first": min(w0 for w0, _ in windows),
                 "last": max(w1 for _, w1 in windows),
             },
-        ).one()
+        )
         return {window: int(minutes) for window, minutes in zip(windows, row, strict=True)}
 
     def motion_neighbours(self, start: datetime, end: datetime) -> list[Booking]:
-        motion = _select().where(
-            BookingRow.mode == BookingMode.MOTION.value, BookingRow.state.in_(_HOLDING)
-        )
-        before = self._one(  # start_at < start follows from end_at <= start; it lets the
-            # database walk the (mode, start_at) index backwards from *start*
-            motion.where(BookingRow.start_at < start, BookingRow.end_at <= start)
-            .order_by(BookingRow.start_at.desc())
-            .limit(1)
-        )
-        after = self._one(
-            motion.where(BookingRow.start_at >= end).order_by(BookingRow.start_at).limit(1)
-        )
+        before = self._booking(sql.NEIGHBOUR_BEFORE, start=start)
+        after = self._booking(sql.NEIGHBOUR_AFTER, end=end)
         return [b for b in (before, after) if b is not None]
 
     def last_planned_motion_before(self, at: datetime) -> Booking | None:
-        return self._one(
-            _select()
-            .where(
-                BookingRow.mode == BookingMode.MOTION.value,
-                BookingRow.state.in_(_PLANNED),
-                BookingRow.start_at < at,
-            )
-            .order_by(BookingRow.start_at.desc())
-            .limit(1)
-        )
+        return self._booking(_LAST_PLANNED, at=at)
 
     def add(self, booking: Booking, transition: Transition) -> None:
         self._bookings_changed = True
+        self._log(booking, booking.state)
         self._s.add(
             BookingRow(
                 id=booking.id,
@@ -421,9 +372,10 @@ class SqlBookingTransaction:
         )
         if getattr(result, "rowcount", 0) != 1:
             return False
-        self._bookings_changed = True
         self._s.add(_transition_row(transition))
         self._flush()
+        self._bookings_changed = True
+        self._log(booking, booking.state, expected)
         return True
 
     def try_promote(self, booking: Booking, transition: Transition) -> bool:
@@ -436,54 +388,40 @@ class SqlBookingTransaction:
             return False
 
     def waitlisted_meeting(self, start: datetime, end: datetime) -> list[Booking]:
-        return self._all(
-            _select()
-            .where(
-                BookingRow.state == BookingState.WAITLISTED.value,
-                BookingRow.start_at < end,
-                BookingRow.end_at > start,
-            )
-            .order_by(BookingRow.created_at, BookingRow.id)
-        )
+        return self._bookings(sql.WAITLISTED_MEETING, start=start, end=end)
 
     def approved_motion_started_before(self, at: datetime) -> list[Booking]:
-        return self._all(
-            _select().where(
-                BookingRow.state == BookingState.APPROVED.value,
-                BookingRow.mode == BookingMode.MOTION.value,
-                BookingRow.start_at <= at,
-            )
-        )
+        return self._bookings(sql.APPROVED_MOTION_STARTED_BEFORE, at=at)
 
     def checked_in_ended_before(self, at: datetime) -> list[Booking]:
-        return self._all(
-            _select().where(
-                BookingRow.state == BookingState.CHECKED_IN.value, BookingRow.end_at <= at
-            )
-        )
+        return self._bookings(sql.CHECKED_IN_ENDED_BEFORE, at=at)
 
     def overdue_waitlist(self, ended_before: datetime) -> list[Booking]:
-        return self._all(
-            _select().where(
-                BookingRow.state == BookingState.WAITLISTED.value,
-                BookingRow.end_at <= ended_before,
-            )
-        )
+        return self._bookings(sql.WAITLISTED_ENDED_BEFORE, at=ended_before)
 
     def list_bookings(self, where: BookingFilter, limit: int, offset: int) -> list[Booking]:
-        query = _select()
+        conditions = ["1 = 1"]
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
         if where.organisation_id is not None:
-            query = query.where(BookingRow.organisation_id == where.organisation_id)
+            conditions.append("organisation_id = :organisation")
+            params["organisation"] = where.organisation_id
         if where.states:
-            query = query.where(BookingRow.state.in_([s.value for s in where.states]))
+            conditions.append(f"state IN ({sql.states_sql(where.states)})")
         if where.cabin_id:
-            query = query.where(BookingRow.cabin_id == where.cabin_id)
+            conditions.append("cabin_id = :cabin")
+            params["cabin"] = where.cabin_id
         if where.start is not None:
-            query = query.where(BookingRow.end_at > where.start)
+            conditions.append("end_at > :start")
+            params["start"] = where.start
         if where.end is not None:
-            query = query.where(BookingRow.start_at < where.end)
-        query = query.order_by(BookingRow.start_at, BookingRow.id).offset(offset).limit(limit)
-        return self._all(query)
+            conditions.append("start_at < :end")
+            params["end"] = where.end
+        return self._bookings(
+            sql.SELECT
+            + " AND ".join(conditions)
+            + " ORDER BY start_at, id LIMIT :limit OFFSET :offset",
+            **params,
+        )
 
     def transitions(self, booking_id: str) -> list[Transition]:
         rows = self._s.scalars(
@@ -508,27 +446,45 @@ def _rules(row: BookingSettingsRow) -> BookingRules:
     return BookingRules(**{name: getattr(row, name) for name in BookingRules.__dataclass_fields__})
 
 
-_GENERATION_SQL = "SELECT bookings, policy FROM booking_generation WHERE id = 1"
-
-
 class SqlBookingStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._dialect = sql.Dialect(db.is_postgres)
 
-    def generation(self) -> tuple[int, int] | None:
-        """The change counters, committed state, in one statement on a pooled connection (no
-        session, no statement building: the whole cost of a cached read). None: no counter row."""
+    def _query(self, statement: str, params: dict[str, Any]) -> list[Any]:
+        """Rows of one statement on a pooled connection (no session, no statement building:
+        the whole cost of a cached read), committed state."""
+        dialect = self._dialect
         connection = self._db.engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
-                cursor.execute(_GENERATION_SQL)
-                row = cursor.fetchone()
+                cursor.execute(dialect.sql(statement), dialect.params(params))
+                return list(cursor.fetchall())
             finally:
                 cursor.close()
         finally:
             connection.close()  # back to the pool, which rolls back what the driver began
-        return None if row is None else (int(row[0]), int(row[1]))
+
+    def generation(self) -> tuple[int, int] | None:
+        """The change counters as committed now. None: no counter row."""
+        rows = self._query(sql.GENERATION, {})
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def changes(self, after: int, upto: int) -> list[Change] | None:
+        """The bookings written under bookings counters in (after, upto], in order; None
+        where a counter in between logged none (a policy change) or was pruned."""
+        if not 0 <= upto - after <= sql.KEEP_GENERATIONS // 2:
+            return None
+        found = [
+            Change(int(g), org, bool(motion), bool(planned), read_time(b0), read_time(b1), int(m))
+            for g, org, motion, planned, b0, b1, m in self._query(
+                sql.CHANGES, {"after": after, "upto": upto}
+            )
+        ]
+        if {c.generation for c in found} != set(range(after + 1, upto + 1)):
+            return None
+        return found
 
     @contextmanager
     def read(self) -> Iterator[SqlBookingTransaction]:

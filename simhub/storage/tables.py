@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -222,6 +223,21 @@ class BookingGenerationRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     bookings: Mapped[int] = mapped_column(BigInteger)
     policy: Mapped[int] = mapped_column(BigInteger)
+
+
+class BookingChangeRow(Base):
+    """One booking a write transaction added or changed, under the bookings counter it
+    committed (migration 0006): what the read caches drop answers by."""
+
+    __tablename__ = "booking_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    generation: Mapped[int] = mapped_column(BigInteger, index=True)
+    organisation_id: Mapped[str] = mapped_column(String(40))
+    motion: Mapped[bool] = mapped_column(Boolean)
+    planned: Mapped[bool] = mapped_column(Boolean)
+    start_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    end_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    motion_minutes: Mapped[int] = mapped_column(Integer)
 
 
 class BookingQuotaRow(Base):

@@ -1,0 +1,65 @@
+"""The booking queries written as SQL text (``simhub.storage.booking_sql``) read back exactly
+what the ORM wrote, and compare times as the ORM stores them, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from simhub.app import App
+from simhub.booking.model import Booking, BookingMode, BookingState, Transition
+from simhub.booking.service import BookingFilter
+from simhub.identity.model import Role
+from simhub.storage.booking_repo import SqlBookingStore
+from tests.conftest import issue
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def _booking(app: App, n: int, start: datetime, **changes: object) -> Booking:
+    principal = app.identity.authenticate(issue(app, "Acme", Role.ENGINEER))
+    fields: dict[str, object] = {
+        "id": f"bkg_{n:04d}",
+        "organisation_id": principal.organisation_id,
+        "created_by_user_id": principal.user_id,
+        "cabin_id": "passenger",
+        "mode": BookingMode.MOTION,
+        "state": BookingState.REQUESTED,
+        "start": start,
+        "end": start + timedelta(hours=1),
+        "blocked_start": start - timedelta(minutes=30),
+        "blocked_end": start + timedelta(minutes=80),
+        "purpose": f"study {n}",
+        "scenario_ids": ("cut-in", "ncap") if n % 2 else (),
+        "request_id": f"req-{n}" if n % 3 else None,
+        "created_at": T0 + timedelta(microseconds=123_456 * n),
+        "updated_at": T0 + timedelta(seconds=n),
+        "checked_in_at": T0 if n % 4 == 0 else None,
+        "decision_reason": "",
+    }
+    fields.update(changes)
+    return Booking(**fields)  # type: ignore[arg-type]
+
+
+def test_rows_read_as_sql_text_equal_what_the_orm_wrote(app: App) -> None:
+    store = SqlBookingStore(app.db)
+    day = T0 + timedelta(days=3)
+    wanted = [_booking(app, n, day + timedelta(hours=2 * n)) for n in range(6)]
+    wanted.append(_booking(app, 6, day, mode=BookingMode.FIXED_BASE, state=BookingState.WAITLISTED))
+    with store.write() as tx:
+        for b in wanted:
+            tx.add(b, Transition(b.id, None, b.state, T0, None))
+    with store.read() as tx:
+        assert [tx.get(b.id) for b in wanted] == wanted
+        assert tx.by_request_id(wanted[1].organisation_id, "req-1") == wanted[1]
+        listed = tx.list_bookings(BookingFilter(), 100, 0)
+        assert listed == sorted(wanted, key=lambda b: (b.start, b.id))
+        # the period bounds are open: a booking ending where the window starts is not in it
+        first = wanted[0]
+        assert first not in tx.holding_between(first.blocked_end, first.blocked_end + timedelta(1))
+        just_before = first.blocked_end - timedelta(microseconds=1)
+        assert first in tx.holding_between(just_before, first.blocked_end + timedelta(1))
+        assert tx.holding_between(first.blocked_start - timedelta(1), first.blocked_start) == []
+        # waitlisted entries hold nothing; the neighbours are the nearest motion bookings
+        assert wanted[6] not in tx.holding_between(day - timedelta(1), day + timedelta(1))
+        assert tx.motion_neighbours(wanted[2].start, wanted[2].end) == [wanted[1], wanted[3]]
+        assert tx.waitlisted_meeting(day, day + timedelta(hours=1)) == [wanted[6]]
