@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -19,6 +20,92 @@ from tests.postgres import PostgresServer, start_postgres
 
 REPO = Path(__file__).resolve().parents[1]
 INTEROP = REPO.parent / "shared" / "interop"
+WARMUP = pytest.StashKey[threading.Thread]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--warm-numba",
+        action="store_true",
+        help="compile the numba kernels into their disk cache in parallel processes before "
+        "any test runs (once, in the pytest-xdist controller); `make test` passes it",
+    )
+
+
+#: Tests that run evaluation rollouts (in process, in a local executor's pool of processes or
+#: on Ray workers): with ``--warm-numba`` they wait for the warm-up, and run after the others.
+WAIT_FOR_WARMUP = (
+    "tests/evaluation/",
+    "tests/cluster/",
+    "tests/web/test_browser_evaluation.py",
+    "tests/web/test_security.py",
+)
+#: Tests ordered first: they compile few or no kernels, so they run while the warm-up does.
+NO_KERNELS = (
+    "tests/booking/",
+    "tests/storage/",
+    "tests/identity/",
+    "tests/facility/",
+    "tests/web/",
+    "tests/rpc/",
+    "tests/scenario_library/",
+    "tests/test_",
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With ``--warm-numba``: fill the numba cache in the background, from the controller,
+    before the xdist workers start (the controller's ``pytest_sessionstart`` starts them, after
+    this one); see tests/numba_warmup.py. Workers, and ``--collect-only``, skip it."""
+    config = session.config
+    if (
+        config.getoption("warm_numba")
+        and not hasattr(config, "workerinput")
+        and not config.getoption("collectonly")
+    ):
+        from tests.numba_warmup import start_in_background
+
+        config.stash[WARMUP] = start_in_background()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    thread = config.stash.get(WARMUP, None)
+    if thread is not None:
+        from tests.numba_warmup import finish
+
+        terminalreporter.write_line(finish(thread))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before any fixture of a rollout test starts (its module's fixtures included)."""
+    if item.nodeid.startswith(WAIT_FOR_WARMUP):
+        from tests.numba_warmup import wait_until_warm
+
+        wait_until_warm()
+
+
+#: Session fixtures whose tests share one pytest-xdist worker (``--dist loadgroup``): one Ray
+#: cluster per machine (``ray start --head`` takes fixed ports, ``ray stop`` stops every
+#: cluster), and one Chromium for the browser tests instead of one per worker.
+XDIST_GROUPS = {"ray_cluster": "ray", "browser": "browser"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("warm_numba"):  # the same order in every worker, as xdist requires
+        items.sort(key=_warmup_order)
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            if fixture in XDIST_GROUPS:
+                item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[fixture]))
+
+
+def _warmup_order(item: pytest.Item) -> int:
+    if item.nodeid.startswith(WAIT_FOR_WARMUP):
+        return 1
+    return 0 if item.nodeid.startswith(NO_KERNELS) else 2
 
 
 @pytest.fixture(scope="session")

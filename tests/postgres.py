@@ -1,6 +1,7 @@
 """A private, throw-away PostgreSQL server for the tests (initdb + pg_ctl in a temp dir).
 
-Started once per test run on a free port, as an unprivileged user when the tests run as root
+Started once per test process (each pytest-xdist worker has its own) in its own temp folder on
+a free port, as an unprivileged user when the tests run as root
 (PostgreSQL refuses to run as root), and stopped at the end. Each test gets its own database.
 """
 
@@ -125,11 +126,20 @@ def start_postgres() -> PostgresServer | None:
     run_as = None
     if os.geteuid() == 0:
         run_as = next((u for u in ("postgres", "nobody") if _user_exists(u)), None)
-    root = Path(tempfile.mkdtemp(prefix="simhub-pg-"))
-    os.chmod(root, 0o755)
-    server = PostgresServer(bin_dir=bin_dir, root=root, port=_free_port(), run_as=run_as)
-    server.start()
-    return server
+    attempts = 3  # another process (a parallel test worker's server) may take the free port
+    for attempt in range(attempts):
+        root = Path(tempfile.mkdtemp(prefix="simhub-pg-"))
+        os.chmod(root, 0o755)
+        server = PostgresServer(bin_dir=bin_dir, root=root, port=_free_port(), run_as=run_as)
+        try:
+            server.start()
+        except subprocess.CalledProcessError:
+            server.stop()
+            if attempt == attempts - 1:
+                raise
+        else:
+            return server
+    raise AssertionError("unreachable")
 
 
 def _user_exists(name: str) -> bool:
