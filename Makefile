@@ -29,8 +29,8 @@ run: $(STAMP)
 
 ## make test: set up with the test extras and run the whole suite (PostgreSQL tests start a
 ## private server when initdb/pg_ctl are installed; see tests/postgres.py). On every core
-## (pytest-xdist, at most 4 workers; the Ray and browser tests keep to one worker each), after
-## compiling the numba kernels into their disk cache once (tests/numba_warmup.py).
+## (pytest-xdist, at most 4 workers; the Ray and browser tests keep to one worker each), while
+## the numba kernels are compiled into their disk cache once (tests/numba_warmup.py).
 ## PYTEST_ARGS="-n 0" runs it in one process. The 30 slowest tests are listed at the end.
 PYTEST_ARGS ?= -n auto --maxprocesses=4 --dist loadgroup --warm-numba --durations=30
 test: $(TEST_STAMP)

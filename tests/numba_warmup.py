@@ -28,8 +28,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-#: Set by the controller for the workers it starts: a file written when the warm-up is over.
+#: Set by the controller for the workers it starts: a file written when the warm-up is over,
+#: and the time (Unix seconds) after which the tests stop waiting for it and compile themselves.
 FLAG_ENV = "SIMHUB_NUMBA_WARMUP_FLAG"
+DEADLINE_ENV = "SIMHUB_NUMBA_WARMUP_DEADLINE"
+WAIT_AT_MOST_S = 600.0
 
 #: Both NCAP families the evaluation tests use (xosc and YAML scenarios): one chunk each.
 SUITE = """
@@ -65,28 +68,36 @@ def dynamics() -> None:
 JOBS: dict[str, Callable[[], None]] = {"evaluation": evaluation, "dynamics": dynamics}
 
 
-def warm(jobs: list[str] | None = None, timeout_s: float = 600.0) -> dict[str, str]:
+#: The job processes now running (``finish`` stops those still compiling when the tests are over).
+_running: list[subprocess.Popen[str]] = []
+
+
+def warm(jobs: list[str] | None = None, timeout_s: float = 1800.0) -> dict[str, str]:
     """Run each job in its own process, all at once; returns job -> outcome (for the log)."""
     names = jobs or list(JOBS)
-    env = {**os.environ, "NUMBA_NUM_THREADS": os.environ.get("NUMBA_NUM_THREADS", "2")}
 
     def one(name: str) -> str:
         started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.numba_warmup", name],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        _running.append(process)
         try:
-            done = subprocess.run(
-                [sys.executable, "-m", "tests.numba_warmup", name],
-                cwd=REPO,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout_s,
-            )
+            _, stderr = process.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            return f"timed out after {timeout_s:.0f} s"
+            process.kill()
+            process.communicate()
+            return f"stopped after {timeout_s:.0f} s"
+        finally:
+            _running.remove(process)
         took = f"{time.perf_counter() - started:.0f} s"
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["?"])[-1]
-            return f"failed after {took}: {last}"
+        if process.returncode != 0:
+            last = (stderr.strip().splitlines() or ["?"])[-1]
+            return f"ended ({process.returncode}) after {took}: {last}"
         return f"ok in {took}"
 
     with ThreadPoolExecutor(len(names)) as pool:
@@ -98,6 +109,7 @@ def start_in_background() -> threading.Thread:
     process and to the processes it starts from now on (the xdist workers)."""
     flag = Path(tempfile.mkdtemp(prefix="simhub-warmup-")) / "done"
     os.environ[FLAG_ENV] = str(flag)
+    os.environ[DEADLINE_ENV] = str(time.time() + WAIT_AT_MOST_S)
 
     def run() -> None:
         started = time.perf_counter()
@@ -113,20 +125,25 @@ def start_in_background() -> threading.Thread:
     return thread
 
 
-def wait_until_warm(timeout_s: float = 420.0) -> None:
-    """Block until the warm-up started by the controller is over (no-op without one)."""
+def wait_until_warm() -> None:
+    """Block until the warm-up started by the controller is over, or its deadline has passed
+    (no-op without one)."""
     flag = os.environ.get(FLAG_ENV)
     if not flag:
         return
-    deadline = time.monotonic() + timeout_s
-    while not Path(flag).exists() and time.monotonic() < deadline:
+    deadline = float(os.environ.get(DEADLINE_ENV, "0"))
+    while not Path(flag).exists() and time.time() < deadline:
         time.sleep(0.2)
 
 
 def finish(thread: threading.Thread) -> str:
-    """Wait for the warm-up thread, remove its flag folder; returns its summary line."""
+    """Stop the jobs still running (the tests are over), wait for the warm-up thread, remove
+    its flag folder; returns its summary line."""
+    for process in list(_running):
+        process.kill()
     thread.join()
     flag = Path(os.environ.pop(FLAG_ENV))
+    os.environ.pop(DEADLINE_ENV, None)
     summary = flag.read_text() if flag.exists() else "numba cache warm-up: no result"
     flag.unlink(missing_ok=True)
     flag.parent.rmdir()
