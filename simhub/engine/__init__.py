@@ -6,7 +6,8 @@ Public API::
     compile_batch(scenarios, dt=0.01) -> BatchWorld             # a parameter sweep, (E, N)
     load_batch(path, dt=0.01) -> BatchWorld                     # scenario or distribution
     BatchWorld.step(controls=None)   # controls (E, n_external, 2): steering rate, accel
-    BatchWorld.run(duration=None)    # until every storyboard ends (or duration s)
+    BatchWorld.run(duration=None)    # until every storyboard ends (or duration s); one
+                                     # fused numba kernel where supported (fused_reason)
     BatchWorld.world                 # World: state arrays (E, N)
     BatchWorld.metrics               # Metrics: collided, collision_time, min_ttc, ...
     BatchWorld.events                # storyboard transitions (LogEntry)

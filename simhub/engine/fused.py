@@ -169,8 +169,9 @@ class Plan:
         """Why the batch cannot run fused now (controllers, followers...), or None."""
         batch = self.batch
         ctx = batch.ctx
-        if ctx.controllers:
-            return "controllers assigned"
+        kinds = {spec.kind for spec in ctx.controllers.values()}
+        if kinds & {"idm_mobil", "external"}:
+            return f"controllers {', '.join(sorted(kinds & {'idm_mobil', 'external'}))}"
         if ctx.followers:
             return "trajectory followers"
         if batch.external:
@@ -217,8 +218,14 @@ class Plan:
         kinds = np.array([e.kind for e in self.batch.world.entities], np.int64)
         scratch = np.zeros((2, 1), np.bool_)
         scratch[0] = True
+        traffic = self.batch.traffic
+        columns, params = np.zeros(0, np.int64), np.zeros((0, 6, 1))
+        if self.batch.ctx.controllers:
+            traffic._driven(self.batch.ctx)
+            columns, params = traffic._columns, traffic._params
         return k.Tables(head, el, np.array(links, np.int64), trig, ci, cf, cb, rt, rf, rl,
-                        kinds, np.zeros(rows), np.zeros((rows, 2), np.int64), scratch)
+                        kinds, columns, params, np.zeros(rows), np.zeros((rows, 2), np.int64),
+                        scratch)
 
     def _conditions(self, links: list[int]) -> tuple[Any, ...]:
         n = len(self.conditions)
@@ -409,7 +416,8 @@ def world_arrays(batch: BatchWorld) -> k.WorldArrays:
         w.on_road, w.end_of_road, w.end_of_road_since, w.off_road_since, w.standstill_since,
         w.length, w.width, w.center_x, w.center_y, w.longitudinal_owner, w.lateral_owner,
         w.time_of_day, w.time_of_day_animated, w.colliding, batch.ctx.traffic_visible,
-        batch._previous_speed, m.collided, m.collision_time, m.min_ttc, m.min_distance)
+        batch._previous_speed, m.collided, m.collision_time, m.min_ttc, m.min_distance,
+        w.friction, batch.ctx.longitudinal_control, np.zeros_like(w.present))
 
 
 def plan(batch: BatchWorld) -> Plan | str:

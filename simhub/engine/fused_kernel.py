@@ -8,7 +8,14 @@ states, so the arithmetic is the same. The tables (``Tables``) are a few 2-D arr
 columns: passing one namedtuple of many arrays to every helper made compiling take minutes.
 Helpers with one call site, or tiny ones, are inlined into their caller (numba IR inlining);
 those that call the road or action kernels are compiled once each, as few levels deep as
-possible, because numba re-optimises a callee's code in every library that links it.
+possible, because numba re-optimises a callee's code in every library that links it. The
+kernels are compiled without reference counting (``refcount_free``): with it, each read of a
+table out of the namedtuples cost more than the arithmetic (~30 -> ~4 us per cut-in step).
+
+Numba's disk cache knows only this file's time stamp: after editing a kernel it calls in
+another module (physics, actions, conditions, measure, kinematics, road), the cached
+``run_kernel`` still holds the old code until this file changes or ``__pycache__`` is cleared;
+``tests/engine/test_fused.py`` then fails, as it should.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from simhub.engine.kinematics import lane_center_t
 from simhub.engine.physics import derive_all, move_and_place
 from simhub.engine.shapes import rate_duration
 from simhub.engine.storyboard import COMPLETE, END, RUNNING, SKIP, STANDBY, START, STOP
+from simhub.engine.traffic import _idm_step
 from simhub.engine.world import MODE_ROAD, MODE_WORLD
 from simhub.road.kernels import RoadArrays, refcount_free
 
@@ -84,6 +92,8 @@ class Tables(NamedTuple):
     rf: F64
     rl: I64
     entity_kind: I64
+    idm_columns: I64  # (J,): entities an IDM controller drives, in assignment order
+    idm_params: F64  # (J, 6, E): Traffic._params
     log_time: F64
     log_i: I64
     scratch: B  # (2, E): row 0 all true (a mask), row 1 a kernel's output
@@ -129,6 +139,9 @@ class WorldArrays(NamedTuple):
     collision_time: F64
     min_ttc: F64
     min_distance: F64
+    friction: F64
+    longitudinal_control: B
+    solid: B  # (E, N) scratch: present and seen by traffic
 
 
 _inline = numba.njit(inline="always")
@@ -547,6 +560,11 @@ def run_kernel(arrays: RoadArrays, tb: Tables, w: WorldArrays, dt: float, ego: i
         for e in range(episodes):
             for i in range(n):
                 w.previous_speed[e, i] = w.speed[e, i]
+                w.solid[e, i] = w.present[e, i] and w.traffic_visible[e, i]
+        if tb.idm_columns.shape[0]:  # Traffic.step of IDM drivers (no MOBIL)
+            _idm_step(tb.idm_columns, tb.idm_params, w.longitudinal_control, w.mode, w.road,
+                      w.s, w.t, w.direction, w.speed, w.heading, w.length, w.width,
+                      w.center_x, w.solid, w.friction, dt)
         frame += 1
         now = frame * dt
         for e in range(episodes):

@@ -25,7 +25,9 @@ STOPS = (0.005, 0.5, 1.0, 2.5, 4.0, 6.0, 9.0, 13.0, 20.0, 30.0)
 FUSED = ("cut-in.xosc", "cut-in_simple.xosc", "cut_in.yaml", "slow-lead-vehicle.xosc",
          "left-hand-traffic_by_heading.xosc", "straight_500m.xosc",
          "straight_500m_pedestrian.xosc", "lane_change_simple.xosc", "lane_change_crest.xosc",
-         "speed_over_distance.xosc")
+         "speed_over_distance.xosc", "accident_scene.xosc", "cut_out.xosc",
+         "lane_change_curve.xosc", "lead_brake_rain.xosc", "lead_brake_snow.xosc",
+         "ncap_ccrb.xosc", "ncap_ccrm.xosc", "ncap_ccrs.xosc", "truck_trailer_curve.xosc")
 
 
 def _scenarios() -> list[Path]:
