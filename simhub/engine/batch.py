@@ -29,12 +29,12 @@ from simhub.engine.compile import build_storyboard, entity_table
 from simhub.engine.context import Context, LogEntry
 from simhub.engine.controllers import controller_spec, merge_specs
 from simhub.engine.physics import (
+    advance,
     advance_road,
     contacts,
     derive_all,
     derive_states,
     ego_metrics,
-    move_and_place,
     place_road,
 )
 from simhub.engine.storyboard import Storyboard
@@ -125,6 +125,7 @@ class BatchWorld:
         self._dyn_ready = np.zeros((world.episodes, len(self.external)), np.bool_)
         self._lost: B | None = None  # where the incremental road projection failed, (E, J)
         self._fused: FusedPlan | str | None = None  # run's kernel plan, or why there is none
+        self._road_tables: tuple[Any, ...] | None = None  # tuple(network.arrays), for advance
         self.ego = self._ego_column(ego)
         n = world.episodes
         self.metrics = Metrics(np.zeros(n, np.bool_), np.full(n, np.nan), np.full(n, np.inf),
@@ -237,14 +238,19 @@ class BatchWorld:
         w.frame += 1
         if np.count_nonzero(w.time_of_day_animated):
             w.time_of_day[w.time_of_day_animated] += self.dt
-        if self.network is not None and not ctx.followers and not self.external:
-            move_and_place(self.network.arrays, w.mode, w.present, w.road, w.lane, w.s,
-                           w.lane_offset, w.direction, w.heading_offset, w.speed, self.dt,
-                           w.odometer, w.end_of_road, w.x, w.y, w.z, w.heading, w.pitch, w.t,
-                           w.on_road)
-        else:
-            self._move()
         m = self.metrics
+        if self.network is not None and not ctx.followers and not self.external:
+            if self._road_tables is None:
+                self._road_tables = tuple(self.network.arrays)
+            advance(self._road_tables, w.mode, w.present, w.road, w.lane, w.s, w.lane_offset,
+                    w.direction, w.heading_offset, w.speed, previous_speed, self.dt, w.time,
+                    self.ego, w.odometer, w.end_of_road, w.x, w.y, w.z, w.heading, w.pitch, w.t,
+                    w.on_road, w.acceleration, w.standstill_since, w.end_of_road_since,
+                    w.off_road_since, w.length, w.width, w.center_x, w.center_y,
+                    ctx.traffic_visible, w.colliding, m.collided, m.collision_time, m.min_ttc,
+                    m.min_distance)
+            return
+        self._move()
         derive_all(w.time, self.ego, w.speed, previous_speed, self.dt, w.acceleration,
                    w.end_of_road, w.on_road, w.standstill_since, w.end_of_road_since,
                    w.off_road_since, w.x, w.y, w.heading, w.length, w.width, w.center_x,
