@@ -487,13 +487,13 @@ class BookingService:
 
     def cached_list_bookings(
         self, principal: Principal, where: BookingFilter, limit: int, offset: int
-    ) -> list[Booking] | None:
+    ) -> tuple[Booking, ...] | None:
         """``list_bookings``'s answer where the cache holds it, else None: one counter read,
         no transaction (a caller on an event loop tries this before it hands off to a
-        thread). The ``cached_*`` methods raise what their full forms raise."""
+        thread). The very tuple the cache holds, the same object while the answer stands.
+        The ``cached_*`` methods raise what their full forms raise."""
         key = (self._own_filter(principal, where), limit, offset)
-        found = self._listings.get(self._store.generation(), key)
-        return None if found is None else list(found)
+        return self._listings.get(self._store.generation(), key)
 
     def list_bookings(
         self, principal: Principal, where: BookingFilter, limit: int, offset: int

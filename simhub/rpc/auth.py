@@ -1,7 +1,8 @@
-"""Authentication interceptor and the per-call caller.
+"""Authentication of every call, and the per-call caller.
 
-Every method except health and reflection needs ``authorization: Bearer <token>``. The
-interceptor wraps each handler: it resolves the token (from the identity service's cache on the
+Every method except health and reflection needs ``authorization: Bearer <token>``. Our
+services register through ``AuthenticatedServer``, which wraps each of their handlers once:
+the wrapper resolves the token (from the identity service's cache on the
 event loop, else a database read off it), puts the ``Principal`` into a context variable that
 the servicers read with ``current_principal()``, turns ``SimhubError`` into a status with rich
 details, logs one line per call, and answers INTERNAL (and logs the traceback) for anything
@@ -13,7 +14,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import grpc
@@ -26,7 +27,6 @@ from simhub.rpc.errors import code_of, to_grpc_status
 
 log = logging.getLogger("simhub.rpc")
 
-OPEN_METHOD_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 _principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("simhub_principal")
 
@@ -46,28 +46,62 @@ def _bearer(context: grpc.aio.ServicerContext) -> str:
     raise Unauthenticated("missing 'authorization: Bearer <token>' metadata")
 
 
-class AuthInterceptor(grpc.aio.ServerInterceptor):
+class Authenticator:
+    """Resolves the bearer token of a call to its caller."""
+
     def __init__(self, identity: IdentityService, blocking: Blocking) -> None:
         self._identity = identity
         self._blocking = blocking
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
-        method: str = handler_call_details.method
-        if handler is None or method.startswith(OPEN_METHOD_PREFIXES):
-            return handler
-        return _wrap(handler, method, self._authenticate)
-
-    async def _authenticate(self, context: grpc.aio.ServicerContext) -> Principal:
+    async def __call__(self, context: grpc.aio.ServicerContext) -> Principal:
         token = _bearer(context)
         cached = self._identity.cached_principal(token)  # in memory: no thread hop
         if cached is not None:
             return cached
         return await self._blocking.run(self._identity.authenticate, token)
+
+
+class AuthenticatedServer:
+    """Stands in for the server when servicers register (``add_*Servicer_to_server``): every
+    method handler they hand over is wrapped (``_wrap``) once, here, and goes on to the real
+    server. The same as a ``grpc.aio.ServerInterceptor``, without the interceptor pipeline
+    grpc.aio runs on every call (a quarter of a bare echo's throughput on a busy machine)."""
+
+    def __init__(self, server: grpc.aio.Server, authenticate: Authenticate) -> None:
+        self._server = server
+        self._authenticate = authenticate
+
+    def add_registered_method_handlers(
+        self, service: str, handlers: dict[str, grpc.RpcMethodHandler]
+    ) -> None:
+        self._server.add_registered_method_handlers(
+            service,
+            {
+                name: _wrap(handler, f"/{service}/{name}", self._authenticate)
+                for name, handler in handlers.items()
+            },
+        )
+
+    def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
+        self._server.add_generic_rpc_handlers(
+            tuple(_AuthenticatedHandler(h, self._authenticate) for h in handlers)
+        )
+
+
+class _AuthenticatedHandler(grpc.GenericRpcHandler):
+    def __init__(self, inner: grpc.GenericRpcHandler, authenticate: Authenticate) -> None:
+        self._inner = inner
+        self._authenticate = authenticate
+        self._wrapped: dict[str, grpc.RpcMethodHandler | None] = {}
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        method: str = handler_call_details.method
+        if method not in self._wrapped:
+            handler = self._inner.service(handler_call_details)
+            self._wrapped[method] = (
+                None if handler is None else _wrap(handler, method, self._authenticate)
+            )
+        return self._wrapped[method]
 
 
 Authenticate = Callable[[grpc.aio.ServicerContext], Awaitable[Principal]]
@@ -131,6 +165,8 @@ def _wrap(
 
 
 def _log_ok(method: str, started: float) -> None:
-    log.info(
-        "rpc ok", extra={"method": method, "ms": round((time.perf_counter() - started) * 1e3, 3)}
-    )
+    if log.isEnabledFor(logging.INFO):  # skip building the record's fields when not logged
+        log.info(
+            "rpc ok",
+            extra={"method": method, "ms": round((time.perf_counter() - started) * 1e3, 3)},
+        )

@@ -7,12 +7,14 @@ than handing the call to a worker thread and back. Anything else runs on the thr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import grpc
 
 from simhub._proto.simhub.v1 import booking_pb2 as pb
 from simhub._proto.simhub.v1 import booking_pb2_grpc
+from simhub.booking.model import Booking
 from simhub.booking.planner import SlotQuery
 from simhub.booking.rules import zone
 from simhub.booking.service import BookingFilter, BookingService, BookingSpec, Clock
@@ -24,6 +26,7 @@ from simhub.rpc.blocking import Blocking
 from simhub.rpc.mappers import from_timestamp
 
 DEFAULT_SLOTS = 10
+LISTING_REPLIES = 1024
 
 
 class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
@@ -31,6 +34,9 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
         self._service = service
         self._blocking = blocking
         self._clock = clock
+        # replies to cached listings (a reply depends on the rows and the page only; it is
+        # only ever serialised, never changed): building one copies every booking message
+        self._listing_replies: dict[int, tuple[Sequence[Booking], pb.ListBookingsResponse]] = {}
 
     async def RequestBooking(
         self, request: pb.RequestBookingRequest, context: grpc.aio.ServicerContext
@@ -69,15 +75,28 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
             end=end,
         )
         principal = current_principal()
-        rows = self._service.cached_list_bookings(principal, where, size, offset)
-        if rows is None:
+        cached = self._service.cached_list_bookings(principal, where, size, offset)
+        if cached:  # the reply built for this very cached answer, if any (not for the
+            # empty tuple: one object for every empty answer, whatever its page)
+            reply = self._listing_replies.get(id(cached))
+            if reply is not None and reply[0] is cached:
+                return reply[1]
+        rows: Sequence[Booking]
+        if cached is not None:
+            rows = cached
+        else:
             rows = await self._blocking.run(
                 self._service.list_bookings, principal, where, size, offset
             )
-        return pb.ListBookingsResponse(
+        response = pb.ListBookingsResponse(
             bookings=m.bookings(rows),
             next_page_token=paging.next_token(offset, size, len(rows), "bookings"),
         )
+        if cached:
+            if len(self._listing_replies) >= LISTING_REPLIES:
+                self._listing_replies.clear()
+            self._listing_replies[id(cached)] = (cached, response)  # holds it: the id stays
+        return response
 
     async def CancelBooking(
         self, request: pb.CancelBookingRequest, context: grpc.aio.ServicerContext

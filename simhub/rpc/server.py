@@ -1,4 +1,4 @@
-"""The grpc.aio server: our services behind the auth interceptor, health and reflection.
+"""The grpc.aio server: our services behind authentication, health and reflection.
 
 ``serve`` runs until SIGINT or SIGTERM, then marks every service NOT_SERVING, lets in-flight
 calls finish within the grace period and returns (the process exits 0).
@@ -27,7 +27,7 @@ from simhub._proto.simhub.v1 import (
     session_pb2_grpc,
 )
 from simhub.app import App, utc_now
-from simhub.rpc.auth import AuthInterceptor
+from simhub.rpc.auth import AuthenticatedServer, Authenticator
 from simhub.rpc.blocking import Blocking
 from simhub.rpc.booking import BookingServicer
 from simhub.rpc.evaluation import EvaluationServicer
@@ -56,34 +56,35 @@ class RpcServer:
     def __init__(self, app: App, host: str, port: int) -> None:
         self._blocking = Blocking(app.settings.rpc_workers)
         self.server = grpc.aio.server(
-            interceptors=[AuthInterceptor(app.identity, self._blocking)],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ],
         )
+        # our services only, each handler wrapped with auth; health and reflection stay open
+        ours = AuthenticatedServer(self.server, Authenticator(app.identity, self._blocking))
         facility_pb2_grpc.add_FacilityServiceServicer_to_server(
-            FacilityServicer(app.facility_service, self._blocking, utc_now), self.server
+            FacilityServicer(app.facility_service, self._blocking, utc_now), ours
         )
         self._app = app
         if app.sessions is not None:
             session_pb2_grpc.add_SessionServiceServicer_to_server(
-                SessionServicer(app.sessions, self._blocking), self.server
+                SessionServicer(app.sessions, self._blocking), ours
             )
         booking_pb2_grpc.add_BookingServiceServicer_to_server(
             BookingServicer(app.booking_service, self._blocking, app.clock),
-            self.server,
+            ours,
         )
         if app.scenarios is not None:
             scenario_pb2_grpc.add_ScenarioServiceServicer_to_server(
-                ScenarioServicer(app.scenarios, self._blocking), self.server
+                ScenarioServicer(app.scenarios, self._blocking), ours
             )
         self._dispatcher = None
         if app.evaluation is not None:
             from simhub.evaluation.service import Dispatcher
 
             evaluation_pb2_grpc.add_EvaluationServiceServicer_to_server(
-                EvaluationServicer(app.evaluation, self._blocking), self.server
+                EvaluationServicer(app.evaluation, self._blocking), ours
             )
             self._dispatcher = Dispatcher(app.evaluation)
         self._sweeper: asyncio.Task[None] | None = None

@@ -20,8 +20,8 @@ the ORM session as before.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -90,15 +90,28 @@ def _translate(error: IntegrityError) -> Exception:
 
 
 class SqlBookingTransaction:
-    def __init__(self, session: Session, postgres: bool) -> None:
-        self._s = session
+    """One transaction: a write's ORM session, or a read's pooled connection (which opens an
+    ORM session, a snapshot of its own, only for the policy rows)."""
+
+    def __init__(
+        self, session: Session | Callable[[], Session], postgres: bool, driver: Any = None
+    ) -> None:
+        self._session = session if isinstance(session, Session) else None
+        self._open_session = session if not isinstance(session, Session) else None
         self._postgres = postgres
         self._dialect = sql.Dialect(postgres)
-        self._driver: Any = None  # the driver's connection of this transaction, once asked
+        self._driver: Any = driver  # the driver's connection of this transaction, once asked
         self._bookings_changed = False
         self._policy_changed = False
         self._orm_pending = False  # ORM objects added or changed: flush before raw reads
         self._changes: list[dict[str, Any]] = []  # bookings written, for the change log
+
+    @property
+    def _s(self) -> Session:
+        if self._session is None:
+            assert self._open_session is not None
+            self._session = self._open_session()
+        return self._session
 
     def _fetch(self, statement: str, params: dict[str, Any]) -> list[Any]:
         """Rows of *statement* (``booking_sql``) run on this transaction's connection."""
@@ -240,7 +253,7 @@ class SqlBookingTransaction:
         )
 
     def organisation_exists(self, organisation_id: str) -> bool:
-        return self._s.get(OrganisationRow, organisation_id) is not None
+        return bool(self._fetch(sql.ORGANISATION, {"organisation": organisation_id}))
 
     def lock_organisation(self, organisation_id: str) -> None:
         if self._postgres:
@@ -424,21 +437,18 @@ class SqlBookingTransaction:
         )
 
     def transitions(self, booking_id: str) -> list[Transition]:
-        rows = self._s.scalars(
-            select(BookingTransitionRow)
-            .where(BookingTransitionRow.booking_id == booking_id)
-            .order_by(BookingTransitionRow.id)
-        )
         return [
             Transition(
-                booking_id=r.booking_id,
-                from_state=BookingState(r.from_state) if r.from_state else None,
-                to_state=BookingState(r.to_state),
-                at=r.at,
-                by_user_id=r.by_user_id,
-                reason=r.reason,
+                booking_id=booking,
+                from_state=BookingState(from_state) if from_state else None,
+                to_state=BookingState(to_state),
+                at=read_time(at),
+                by_user_id=by,
+                reason=reason,
             )
-            for r in rows
+            for booking, from_state, to_state, at, by, reason in self._fetch(
+                sql.TRANSITIONS, {"booking": booking_id}
+            )
         ]
 
 
@@ -467,9 +477,19 @@ class SqlBookingStore:
             connection.close()  # back to the pool, which rolls back what the driver began
 
     def generation(self) -> tuple[int, int] | None:
-        """The change counters as committed now. None: no counter row."""
-        rows = self._query(sql.GENERATION, {})
-        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+        """The change counters as committed now (on this thread's own connection: every
+        read asks). None: no counter row."""
+        try:
+            cursor = self._db.own_connection().cursor()
+            try:
+                cursor.execute(sql.GENERATION)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except Exception:
+            self._db.drop_own_connection()  # broken, perhaps: the next call opens another
+            raise
+        return None if row is None else (int(row[0]), int(row[1]))
 
     def changes(self, after: int, upto: int) -> list[Change] | None:
         """The bookings written under bookings counters in (after, upto], in order; None
@@ -488,8 +508,22 @@ class SqlBookingStore:
 
     @contextmanager
     def read(self) -> Iterator[SqlBookingTransaction]:
-        with self._db.read() as s:
-            yield SqlBookingTransaction(s, postgres=self._db.is_postgres)
+        """A read transaction on a pooled connection, without an ORM session (which cost more
+        to open, begin and commit than the reads themselves) unless the policy is read."""
+        connection = self._db.engine.raw_connection()
+        try:
+            if not self._db.is_postgres:  # one snapshot for all the reads (psycopg begins one)
+                cursor = connection.cursor()
+                cursor.execute("BEGIN")
+                cursor.close()
+            with ExitStack() as sessions:
+                yield SqlBookingTransaction(
+                    lambda: sessions.enter_context(self._db.read()),
+                    self._db.is_postgres,
+                    connection,
+                )
+        finally:
+            connection.close()  # back to the pool, which rolls the read transaction back
 
     @contextmanager
     def write(self) -> Iterator[SqlBookingTransaction]:

@@ -127,6 +127,11 @@ APPROVED_MOTION_STARTED_BEFORE = (
     SELECT + f"state = '{BookingState.APPROVED.value}' AND {MOTION} AND start_at <= :at"
 )
 CHECKED_IN_ENDED_BEFORE = SELECT + f"state = '{BookingState.CHECKED_IN.value}' AND end_at <= :at"
+TRANSITIONS = (
+    "SELECT booking_id, from_state, to_state, at, by_user_id, reason FROM booking_transitions"
+    " WHERE booking_id = :booking ORDER BY id"
+)
+ORGANISATION = "SELECT 1 FROM organisations WHERE id = :organisation"
 GENERATION = "SELECT bookings, policy FROM booking_generation WHERE id = 1"
 
 

@@ -75,6 +75,9 @@ class Database:
         self._write_lock = threading.RLock() if self.dialect == "sqlite" else None
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(writer, expire_on_commit=False)
+        self._own = threading.local()
+        self._own_lock = threading.Lock()
+        self._owned: list[Any] = []
 
     @property
     def is_postgres(self) -> bool:
@@ -91,7 +94,36 @@ class Database:
         with self._write_lock or nullcontext(), self._writer() as session, session.begin():
             yield session
 
+    def own_connection(self) -> Any:
+        """This thread's own driver connection, outside the pool, in autocommit mode: for a
+        one-statement read made on every call (the booking counters), where a checkout from
+        the pool and its reset on return cost more than the statement."""
+        connection = getattr(self._own, "connection", None)
+        if connection is None:
+            connection = self.engine.raw_connection()
+            driver = connection.driver_connection
+            connection.detach()  # no longer the pool's: it stays with this thread
+            if self.is_postgres and driver is not None:
+                driver.autocommit = True
+            with self._own_lock:
+                self._owned.append(connection)
+            self._own.connection = connection
+        return connection
+
+    def drop_own_connection(self) -> None:
+        """Close this thread's own connection (after an error: the next call opens another)."""
+        connection = getattr(self._own, "connection", None)
+        self._own.connection = None
+        if connection is not None:
+            with self._own_lock:
+                self._owned.remove(connection)
+            connection.close()
+
     def dispose(self) -> None:
+        with self._own_lock:
+            owned, self._owned = self._owned, []
+        for connection in owned:
+            connection.close()
         self.engine.dispose()
 
 
