@@ -114,7 +114,7 @@ def run_scenario(args: RunArgs) -> int:
                 out.write(CSV_HEADER)
                 out.write(csv_rows(batch))
             if quiet:
-                _advance(batch, steps, args.duration is None, out, lambda index: None)
+                _advance(batch, steps, args.duration is None, out, lambda made: None, steps)
             else:
                 _advance_with_progress(batch, steps, args, out)
         finally:
@@ -131,17 +131,30 @@ def run_scenario(args: RunArgs) -> int:
 
 
 def _advance(batch: BatchWorld, steps: int, until_end: bool, out: TextIO | None,
-             stepped: Callable[[int], None]) -> None:
-    """Step ``batch`` ``steps`` times (fewer when ``until_end`` and the storyboard ends)."""
+             stepped: Callable[[int], None], every: int) -> None:
+    """Step ``batch`` ``steps`` times (fewer when ``until_end`` and the storyboard ends),
+    calling ``stepped`` with the number of steps made so far every ``every`` steps.
+
+    Without a CSV nothing is needed between steps, so the engine runs whole stretches at once
+    (``BatchWorld.run``: one numba kernel for the whole stretch when the scenario allows it,
+    with the same results and transitions as stepping).
+    """
     from simhub.engine.record import csv_rows
 
-    for index in range(steps):
-        if until_end and batch.done.all():
-            break
-        batch.step()
+    made = 0
+    while made < steps and not (until_end and batch.done.all()):
         if out:
+            batch.step()
             out.write(csv_rows(batch))
-        stepped(index)
+            made += 1
+        else:
+            frame = batch.world.frame
+            batch.run(None if until_end else math.inf, max_steps=min(every, steps - made))
+            if batch.world.frame == frame:
+                break  # the storyboard had ended already
+            made += batch.world.frame - frame
+        if made % every == 0 or made == steps:
+            stepped(made)
 
 
 def _advance_with_progress(batch: BatchWorld, steps: int, args: RunArgs,
@@ -151,12 +164,8 @@ def _advance_with_progress(batch: BatchWorld, steps: int, args: RunArgs,
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=err_console) as progress:
         task = progress.add_task(f"running {args.file.name}", total=steps)
-
-        def stepped(index: int) -> None:
-            if index % PROGRESS_EVERY == 0:
-                progress.update(task, completed=index + 1)
-
-        _advance(batch, steps, args.duration is None, out, stepped)
+        _advance(batch, steps, args.duration is None, out,
+                 lambda made: progress.update(task, completed=made), PROGRESS_EVERY)
         progress.update(task, completed=steps)
 
 

@@ -228,3 +228,21 @@ def test_scenario_run_imports_no_service_stack(tmp_path: Path) -> None:
                  "simhub.app", "simhub.rpc", "simhub.web", "simhub.storage"}
     assert not {name for name in loaded for root in forbidden
                 if name == root or name.startswith(root + ".")}
+
+
+def test_run_without_csv_runs_whole_stretches_with_the_same_transitions(tmp_path: Path) -> None:
+    """Without --csv the command lets the engine run whole stretches (the fused kernel for
+    cut_in.yaml); its transitions and end state equal those of stepping one step at a time, which
+    the command does when it writes a CSV row per step. Until the storyboard ends and for a set
+    duration that is not a whole number of progress stretches."""
+    scenario = str(REPO / "scenarios" / "cut_in.yaml")
+    for duration in ([], ["--duration", "7.37"]):
+        outputs = []
+        for name, extra in (("run", []), ("step", ["--csv", str(tmp_path / "rows.csv")])):
+            events = tmp_path / f"{name}.jsonl"
+            done = simhub(tmp_path, "scenario", "run", scenario, *duration, "--events",
+                          str(events), *extra)
+            assert done.returncode == 0, done.stderr
+            outputs.append((done.stdout, events.read_bytes()))
+        assert outputs[0] == outputs[1]
+        assert outputs[0][1].count(b"\n") > 5  # the cut-in's acts, maneuvers and events
