@@ -32,7 +32,7 @@ run: $(STAMP)
 ## (pytest-xdist, at most 4 workers; the Ray and browser tests keep to one worker each), while
 ## the numba kernels are compiled into their disk cache once (tests/numba_warmup.py).
 ## PYTEST_ARGS="-n 0" runs it in one process. The 30 slowest tests are listed at the end.
-PYTEST_ARGS ?= -n auto --maxprocesses=4 --dist loadgroup --warm-numba --durations=30
+PYTEST_ARGS ?= -n auto --maxprocesses=4 --warm-numba --durations=30
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
