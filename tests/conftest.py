@@ -48,7 +48,6 @@ NO_KERNELS = (
     "tests/facility/",
     "tests/web/",
     "tests/rpc/",
-    "tests/scenario_library/",
     "tests/test_",
 )
 

@@ -65,7 +65,18 @@ def dynamics() -> None:
     warm_up()
 
 
-JOBS: dict[str, Callable[[], None]] = {"evaluation": evaluation, "dynamics": dynamics}
+def scenario() -> None:
+    """A scenario run to its end in one kernel (``BatchWorld.run``: previews, ``scenario run``)."""
+    from simhub.render.preview import preview_png
+
+    preview_png(REPO / "scenarios" / "ncap_ccrb.xosc", at_time_s=1.0)
+
+
+JOBS: dict[str, Callable[[], None]] = {
+    "evaluation": evaluation,
+    "dynamics": dynamics,
+    "scenario": scenario,
+}
 
 
 #: The job processes now running (``finish`` stops those still compiling when the tests are over).
