@@ -224,8 +224,8 @@ class Plan:
             traffic._driven(self.batch.ctx)
             columns, params = traffic._columns, traffic._params
         return k.Tables(head, el, np.array(links, np.int64), trig, ci, cf, cb, rt, rf, rl,
-                        kinds, columns, params, np.zeros(rows), np.zeros((rows, 2), np.int64),
-                        scratch)
+                        kinds, columns, params, traffic.scratch, np.zeros(rows),
+                        np.zeros((rows, 2), np.int64), scratch)
 
     def _conditions(self, links: list[int]) -> tuple[Any, ...]:
         n = len(self.conditions)

@@ -94,6 +94,7 @@ class Tables(NamedTuple):
     entity_kind: I64
     idm_columns: I64  # (J,): entities an IDM controller drives, in assignment order
     idm_params: F64  # (J, 6, E): Traffic._params
+    idm_scratch: F64  # (2, E): Traffic.scratch
     log_time: F64
     log_i: I64
     scratch: B  # (2, E): row 0 all true (a mask), row 1 a kernel's output
@@ -564,7 +565,7 @@ def run_kernel(arrays: RoadArrays, tb: Tables, w: WorldArrays, dt: float, ego: i
         if tb.idm_columns.shape[0]:  # Traffic.step of IDM drivers (no MOBIL)
             _idm_step(tb.idm_columns, tb.idm_params, w.longitudinal_control, w.mode, w.road,
                       w.s, w.t, w.direction, w.speed, w.heading, w.length, w.width,
-                      w.center_x, w.solid, w.friction, dt)
+                      w.center_x, w.solid, w.friction, dt, tb.idm_scratch)
         frame += 1
         now = frame * dt
         for e in range(episodes):

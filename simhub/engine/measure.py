@@ -17,6 +17,7 @@ import numpy.typing as npt
 from simhub.engine.world import World
 
 F64 = npt.NDArray[np.float64]
+Quad = tuple[float, float, float, float]  # x (or y) of a box's four corners
 
 
 @numba.njit(cache=True)
@@ -28,12 +29,12 @@ def _point_segment(px: float, py: float, ax: float, ay: float, bx: float, by: fl
 
 
 @numba.njit(cache=True)
-def _inside(px: float, py: float, box: F64) -> bool:
+def _inside(px: float, py: float, xs: Quad, ys: Quad) -> bool:
+    """Whether point ``(px, py)`` is inside the convex quadrilateral with corners ``xs, ys``."""
     sign = 0.0
     for i in range(4):
-        ax, ay = box[i, 0], box[i, 1]
-        bx, by = box[(i + 1) % 4, 0], box[(i + 1) % 4, 1]
-        cross = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
+        j = (i + 1) % 4
+        cross = (xs[j] - xs[i]) * (py - ys[i]) - (ys[j] - ys[i]) * (px - xs[i])
         if cross != 0.0:
             if sign == 0.0:
                 sign = cross
@@ -43,24 +44,32 @@ def _inside(px: float, py: float, box: F64) -> bool:
 
 
 @numba.njit(cache=True)
+def _quad_distance(ax: Quad, ay: Quad, bx: Quad, by: Quad) -> float:
+    """Smallest distance between convex quadrilaterals given by their corners' x and y; 0 if
+    they overlap. Scalars only: kernels compiled without reference counting can call it."""
+    best = math.inf
+    overlap = False
+    for i in range(4):
+        if _inside(ax[i], ay[i], bx, by) or _inside(bx[i], by[i], ax, ay):
+            overlap = True
+        for j in range(4):
+            k = (j + 1) % 4
+            best = min(best, _point_segment(ax[i], ay[i], bx[j], by[j], bx[k], by[k]))
+            best = min(best, _point_segment(bx[i], by[i], ax[j], ay[j], ax[k], ay[k]))
+    return 0.0 if overlap else best
+
+
+@numba.njit(cache=True)
 def box_distance(a: F64, b: F64) -> F64:
     """Smallest distance between convex quadrilaterals ``a`` and ``b`` ``(E, 4, 2)``; 0 if they
     overlap."""
     n = a.shape[0]
     out = np.empty(n)
     for e in range(n):
-        best = math.inf
-        overlap = False
-        for i in range(4):
-            if _inside(a[e, i, 0], a[e, i, 1], b[e]) or _inside(b[e, i, 0], b[e, i, 1], a[e]):
-                overlap = True
-            for j in range(4):
-                k = (j + 1) % 4
-                best = min(best, _point_segment(a[e, i, 0], a[e, i, 1], b[e, j, 0], b[e, j, 1],
-                                                b[e, k, 0], b[e, k, 1]))
-                best = min(best, _point_segment(b[e, i, 0], b[e, i, 1], a[e, j, 0], a[e, j, 1],
-                                                a[e, k, 0], a[e, k, 1]))
-        out[e] = 0.0 if overlap else best
+        out[e] = _quad_distance((a[e, 0, 0], a[e, 1, 0], a[e, 2, 0], a[e, 3, 0]),
+                                (a[e, 0, 1], a[e, 1, 1], a[e, 2, 1], a[e, 3, 1]),
+                                (b[e, 0, 0], b[e, 1, 0], b[e, 2, 0], b[e, 3, 0]),
+                                (b[e, 0, 1], b[e, 1, 1], b[e, 2, 1], b[e, 3, 1]))
     return out
 
 
@@ -86,18 +95,19 @@ def _extent_at(e: int, k: int, axis_h: float, heading: F64, length: F64, width: 
 
 @numba.njit(cache=True)
 def _corners_at(e: int, k: int, x: F64, y: F64, heading: F64, length: F64, width: F64,
-                cx: F64, cy: F64, out: F64) -> None:
-    """Box corners of entity ``k`` in episode ``e``, into ``out[0]`` ``(1, 4, 2)``."""
+                cx: F64, cy: F64) -> tuple[Quad, Quad]:
+    """Box corners of entity ``k`` in episode ``e``: their x and their y (front left, front
+    right, rear right, rear left)."""
     h = heading[e, k]
     c, s = math.cos(h), math.sin(h)
     half_l, half_w = length[e, k] / 2, width[e, k] / 2
     px = x[e, k] + cx[e, k] * c - cy[e, k] * s
     py = y[e, k] + cx[e, k] * s + cy[e, k] * c
-    for i in range(4):
-        fl = 1.0 if i < 2 else -1.0
-        fw = 1.0 if i == 0 or i == 3 else -1.0
-        out[0, i, 0] = px + fl * half_l * c - fw * half_w * s
-        out[0, i, 1] = py + fl * half_l * s + fw * half_w * c
+    front_x, front_y = px + half_l * c, py + half_l * s
+    rear_x, rear_y = px - half_l * c, py - half_l * s
+    side_x, side_y = half_w * s, half_w * c
+    return ((front_x - side_x, front_x + side_x, rear_x + side_x, rear_x - side_x),
+            (front_y + side_y, front_y - side_y, rear_y - side_y, rear_y + side_y))
 
 
 @numba.njit(cache=True)
@@ -111,11 +121,9 @@ def distance_at(e: int, a: int, b: int, kind: int, along_road: bool, freespace: 
     if kind == EUCLIDEAN:
         if not freespace:
             return math.hypot(x[e, b] - x[e, a], y[e, b] - y[e, a])
-        box_a = np.empty((1, 4, 2))
-        box_b = np.empty((1, 4, 2))
-        _corners_at(e, a, x, y, heading, length, width, cx, cy, box_a)
-        _corners_at(e, b, x, y, heading, length, width, cx, cy, box_b)
-        return float(box_distance(box_a, box_b)[0])
+        ax, ay = _corners_at(e, a, x, y, heading, length, width, cx, cy)
+        bx, by = _corners_at(e, b, x, y, heading, length, width, cx, cy)
+        return _quad_distance(ax, ay, bx, by)
     h = heading[e, a]
     if kind == LONGITUDINAL:
         if along_road and road[e, a] == road[e, b]:

@@ -83,6 +83,7 @@ class Traffic:
         self.start_t = np.zeros((n, cols))
         self.target_lane = np.zeros((n, cols), np.int64)
         self.elapsed = np.zeros((n, cols))
+        self.scratch = np.zeros((2, n))  # the IDM kernels' leader gaps and speeds
         self._key: tuple[tuple[int, int], ...] | None = None
         self._assignments = -1  # ctx.controller_assignments when _key was last checked
         self._columns = np.zeros(0, np.int64)
@@ -123,11 +124,12 @@ class Traffic:
                                 ctx.longitudinal_control, w.mode, w.road, w.s, w.t, w.direction,
                                 w.speed, w.heading, w.length, w.width, w.center_x, solid,
                                 w.friction, ctx.dt, w.lateral_owner, w.lane, w.lane_offset,
-                                w.heading_offset, self.start_t, self.target_lane, self.elapsed)
+                                w.heading_offset, self.start_t, self.target_lane, self.elapsed,
+                                self.scratch)
             else:
                 _idm_step(self._columns, self._params, ctx.longitudinal_control, w.mode, w.road,
                           w.s, w.t, w.direction, w.speed, w.heading, w.length, w.width,
-                          w.center_x, solid, w.friction, ctx.dt)
+                          w.center_x, solid, w.friction, ctx.dt, self.scratch)
         self._mobil(ctx)
 
     def _mobil(self, ctx: Context) -> None:
@@ -162,10 +164,12 @@ class Traffic:
 @numba.njit(cache=True)
 def _idm_column(j: int, k: int, params: F64, control: B, mode: I64, road: I64, s: F64, t: F64,
                 direction: F64, speed: F64, heading: F64, length: F64, width: F64, cx: F64,
-                solid: B, friction: F64, dt: float) -> bool:
+                solid: B, friction: F64, dt: float, scratch: F64) -> bool:
     """IDM speed update of column ``k`` (parameter row ``j``); False where it drives nowhere.
 
-    The same arithmetic as ``idm_acceleration`` and ``leaders``, one episode at a time."""
+    The same arithmetic as ``idm_acceleration`` and ``leaders``, one episode at a time.
+    ``scratch`` ``(2, E)`` holds the leaders' gaps and speeds: the kernel allocates nothing, so
+    kernels compiled without reference counting (the fused run) can call it."""
     episodes = s.shape[0]
     active = False
     for e in range(episodes):
@@ -174,8 +178,10 @@ def _idm_column(j: int, k: int, params: F64, control: B, mode: I64, road: I64, s
             break
     if not active:
         return False
-    gap = np.full(episodes, np.inf)
-    lead_speed = np.zeros(episodes)
+    gap, lead_speed = scratch[0], scratch[1]
+    for e in range(episodes):
+        gap[e] = np.inf
+        lead_speed[e] = 0.0
     _leaders(k, road, s, t, direction, speed, heading, length, width, cx, solid, gap,
              lead_speed)
     for e in range(episodes):
@@ -200,10 +206,10 @@ def _idm_column(j: int, k: int, params: F64, control: B, mode: I64, road: I64, s
 @numba.njit(cache=True)
 def _idm_step(columns: I64, params: F64, control: B, mode: I64, road: I64, s: F64, t: F64,
               direction: F64, speed: F64, heading: F64, length: F64, width: F64, cx: F64,
-              solid: B, friction: F64, dt: float) -> None:
+              solid: B, friction: F64, dt: float, scratch: F64) -> None:
     for j in range(columns.shape[0]):
         _idm_column(j, columns[j], params, control, mode, road, s, t, direction, speed,
-                    heading, length, width, cx, solid, friction, dt)
+                    heading, length, width, cx, solid, friction, dt, scratch)
 
 
 @numba.njit(cache=True)
@@ -211,13 +217,14 @@ def _idm_mobil_step(arrays: RoadArrays, columns: I64, mobil: B, params: F64, con
                     mode: I64, road: I64, s: F64, t: F64, direction: F64, speed: F64,
                     heading: F64, length: F64, width: F64, cx: F64, solid: B, friction: F64,
                     dt: float, lateral_owner: I64, lane: I64, lane_offset: F64,
-                    heading_offset: F64, start_t: F64, target_lane: I64, elapsed: F64) -> None:
+                    heading_offset: F64, start_t: F64, target_lane: I64, elapsed: F64,
+                    scratch: F64) -> None:
     """``_idm_step`` with the running MOBIL lane changes (3 s, sinusoidal) of ``idm_mobil``
     columns, each right after its entity's speed update."""
     for j in range(columns.shape[0]):
         k = columns[j]
         if not _idm_column(j, k, params, control, mode, road, s, t, direction, speed, heading,
-                           length, width, cx, solid, friction, dt) or not mobil[j]:
+                           length, width, cx, solid, friction, dt, scratch) or not mobil[j]:
             continue
         for e in range(s.shape[0]):
             if lateral_owner[e, k] != MOBIL_OWNER:
