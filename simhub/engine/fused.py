@@ -24,9 +24,9 @@ import numpy.typing as npt
 
 from simhub.engine import fused_kernel as k
 from simhub.engine.actions import LaneChangeRuntime, Runtime, SpeedRuntime, TeleportRuntime
-from simhub.engine.conditions import CompiledCondition, CompiledTrigger, kernel_spec
+from simhub.engine.conditions import EDGES, CompiledCondition, CompiledTrigger, kernel_spec
 from simhub.engine.context import LogEntry
-from simhub.engine.shapes import RATE_CODES, SHAPE_CODES
+from simhub.engine.shapes import LINEAR_RATE, RATE_CODES, SHAPE_CODES
 from simhub.engine.storyboard import (
     COMPLETE,
     TRANSITION_NAMES,
@@ -49,7 +49,6 @@ ENTITY_CODES = {"measure": k.E_MEASURE, "speed": k.E_SPEED, "acceleration": k.E_
                 "relative_speed": k.E_RELATIVE_SPEED, "lasting": k.E_LASTING,
                 "traveled": k.E_TRAVELED, "collision": k.E_COLLISION,
                 "collision_kind": k.E_COLLISION_KIND, "position": k.E_POSITION}
-EDGE_CODES = {"rising": 0, "falling": 1, "risingOrFalling": 2, "none": 3}
 LOG_ROOM = 64  # initial log rows per element and condition
 
 
@@ -80,7 +79,7 @@ class Plan:
         self.triggers: list[CompiledTrigger] = []
         self.conditions: list[CompiledCondition] = []
         self.runtimes: list[Runtime] = []
-        self.done_rows: list[tuple[ActionElement, int]] = []  # runtime -> its action, row
+        self.done_rows: list[tuple[ActionElement, int]] = []  # runtime -> its action, index
         m = len(self.elements)
         self._element_tables(m)
         self.triggers_of = self._trigger_tables(board)
@@ -137,7 +136,7 @@ class Plan:
             for condition in group:
                 if kernel_spec(condition.test) is None:
                     raise Unsupported(f"condition {condition.name!r}")
-                if condition.edge not in ("rising", "falling", "risingOrFalling", "none"):
+                if condition.edge not in EDGES:
                     raise Unsupported(f"condition {condition.name!r}: edge {condition.edge}")
                 self.conditions.append(condition)
         return len(self.triggers) - 1
@@ -151,7 +150,7 @@ class Plan:
                 continue
             assert element.action is not None
             init = any(element is a for a in self.init_actions)
-            for runtime in element.action.runtimes:
+            for j, runtime in enumerate(element.action.runtimes):
                 if isinstance(runtime, SpeedRuntime | LaneChangeRuntime) or (
                         isinstance(runtime, TeleportRuntime)
                         and getattr(runtime.position, "static", False)):
@@ -161,7 +160,7 @@ class Plan:
                 elif type(runtime).step is not Runtime.step and element.state[0] != COMPLETE:
                     raise Unsupported(f"init action {element.name!r}: "
                                       f"{type(runtime).__name__}")
-                self.done_rows.append((element, len(self.done_rows) - int(self.rt_start[i])))
+                self.done_rows.append((element, j))
                 self.runtimes.append(runtime)
             self.rt_end[i] = len(self.runtimes)
 
@@ -240,7 +239,7 @@ class Plan:
             for g, group in enumerate(trigger.groups):
                 for condition in group:
                     ci[c, k.CI_GROUP] = g
-                    ci[c, k.CI_EDGE] = EDGE_CODES.get(condition.edge, 3)
+                    ci[c, k.CI_EDGE] = EDGES[condition.edge]
                     cf[c, k.CF_DELAY, 0] = condition.delay[0]
                     if condition.previous is not None:
                         assert condition.fire_at is not None
@@ -352,7 +351,7 @@ class Plan:
                 continue  # instant: done at its first step
             row[k.RT_K] = runtime.k
             row[k.RT_SHAPE] = SHAPE_CODES.get(runtime.shape, 3)
-            row[k.RT_RATE] = RATE_CODES.get(runtime.shape, 3)
+            row[k.RT_RATE] = RATE_CODES.get(runtime.shape, LINEAR_RATE)
             row[k.RT_DIMENSION] = {"time": k.DIM_TIME, "distance": k.DIM_DISTANCE}.get(
                 runtime.dimension, k.DIM_RATE)
             rf[r, k.RF_VALUE, 0] = runtime.value[0]

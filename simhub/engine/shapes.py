@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 import numpy as np
@@ -41,25 +42,21 @@ def shape_fraction(shape: str, f: F64) -> F64:
 
 
 def duration_for_rate(shape: str, change: F64, rate: F64) -> F64:
-    """Duration [s] of a change of ``change`` units at peak rate ``rate`` units/s."""
-    rate = np.maximum(np.abs(rate), 1e-9)
-    change = np.abs(change)
-    if shape == "sinusoidal":
-        return math.pi * change / (2.0 * rate)
-    if shape == "cubic":
-        return 1.5 * change / rate
-    if shape == "step":
-        return np.zeros_like(change)
-    return change / rate
+    """Duration [s] of a change of ``change`` units at peak rate ``rate`` units/s (each
+    element as ``rate_duration``)."""
+    return np.asarray(_rate_durations(RATE_CODES.get(shape, LINEAR_RATE), change, rate),
+                      dtype=np.float64)
 
 
-# ``duration_for_rate`` branches as small integers, for ``rate_duration``.
+# How ``rate_duration`` tells the shapes apart (any other shape: linear).
 RATE_CODES = {"sinusoidal": 0, "cubic": 1, "step": 2}
+LINEAR_RATE = 3
 
 
 @numba.njit(cache=True, nogil=True)
 def rate_duration(code: int, change: float, rate: float) -> float:
-    """``duration_for_rate`` of one change; ``code`` from ``RATE_CODES`` (3: linear)."""
+    """Duration [s] of a change of ``change`` units at peak rate ``rate`` units/s; ``code``
+    from ``RATE_CODES`` (``LINEAR_RATE``: linear)."""
     rate = max(abs(rate), 1e-9)
     change = abs(change)
     if code == 0:
@@ -69,3 +66,11 @@ def rate_duration(code: int, change: float, rate: float) -> float:
     if code == 2:
         return 0.0
     return change / rate
+
+
+def _rate_duration_of(code: int, change: float, rate: float) -> float:
+    return rate_duration(code, change, rate)
+
+
+_vectorize: Any = numba.vectorize  # untyped in numba's published signature
+_rate_durations = _vectorize(["float64(int64, float64, float64)"], cache=True)(_rate_duration_of)
