@@ -140,7 +140,11 @@ def test_two_drivers_in_one_world_see_each_other_and_other_orgs_cannot(
         pb.StopSessionRequest(session_id=session.id), metadata=bearer(tokens.engineer)
     )
     assert stopped.state == pb.SESSION_STATE_STOPPED
-    assert stopped.stats.controls_accepted == 300
+    # the session's own count agrees with what each driver was told (300 sent; under load a
+    # few may be refused as stale, as above)
+    assert stopped.stats.controls_accepted == sum(r.accepted for r in results.values())
+    assert stopped.stats.controls_rejected_stale == sum(
+        r.rejected_stale for r in results.values())
 
 
 def test_slow_telemetry_client_drops_its_oldest_frames_and_says_so(
