@@ -89,6 +89,12 @@ class Reads:
     organisation_id: str | None = None  # every change of this organisation alters it
     every_organisation: bool = False  # every change alters it (an operator's listing)
     quota: QuotaMargin | None = None
+    #: With ``organisation_id`` / ``every_organisation``: the answer is a full page of
+    #: bookings in start order whose last row starts at this time. A booking whose blocked
+    #: period starts after it sorts after that row, before and after its change (a change
+    #: that moves a booking is logged with its old period too), so it cannot enter, leave or
+    #: alter the page; only changes that start at or before it do. None: every change does.
+    sorted_upto: datetime | None = None
 
 
 #: The changes logged for bookings counters in (after, upto], in order; None: the log cannot
@@ -111,7 +117,9 @@ class _Entry(Generic[V]):
     def altered_by(self, change: Change) -> bool:
         """Whether *change* can alter this answer (consumes the quota margin it may use)."""
         reads = self.reads
-        if reads.every_organisation or reads.organisation_id == change.organisation_id:
+        if (reads.every_organisation or reads.organisation_id == change.organisation_id) and (
+            reads.sorted_upto is None or change.start <= reads.sorted_upto
+        ):
             return True
         if any(span.meets(change) for span in reads.spans):
             return True

@@ -21,11 +21,11 @@ store's change counters (bookings, policy) before it commits, whichever process 
 logs the bookings it wrote; a read takes the counters first (one row). The policy is reused
 while the policy counter stands; FindSlots, GetSchedule and ListBookings results until a
 logged change meets what they read (``cache``: the bookings near a search window or day and
-between it and its platform neighbours, the organisation's quota margin, its listing). Cached
-are the results before the caller's visibility is applied; tenancy is decided per call. The
-results that depend on the facility's mounted cabin (a day with no planned motion booking
-before it) are not cached. Writes always check against the policy as of their own transaction
-(the one whose counter they read inside it).
+between it and its platform neighbours, the organisation's quota margin, its listing pages
+that the booking sorts into). Cached are the results before the caller's visibility is
+applied; tenancy is decided per call. The results that depend on the facility's mounted cabin
+(a day with no planned motion booking before it) are not cached. Writes always check against
+the policy as of their own transaction (the one whose counter they read inside it).
 """
 
 from __future__ import annotations
@@ -509,6 +509,8 @@ class BookingService:
             reads = Reads(
                 organisation_id=where.organisation_id,
                 every_organisation=where.organisation_id is None,
+                # a full page: bookings that start after its last row cannot change it
+                sorted_upto=found[-1].start if found and len(found) == limit else None,
             )
             self._listings.put(generation, key, found, reads)
         return list(found)

@@ -13,13 +13,13 @@ update serialises the writers' last statement (a short row lock held until commi
 their checks.
 
 Bookings are read with the SQL text of ``booking_sql`` on the transaction's own connection
-(the ORM's statement building cost more than the queries); policy rows and writes go through
-the ORM session as before.
+(the ORM's statement building cost more than the queries), and so are new bookings inserted;
+policy rows and state changes go through the ORM session as before.
 """
 
 from __future__ import annotations
 
-import json
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
@@ -73,20 +73,24 @@ def _transition_row(t: Transition) -> BookingTransitionRow:
     )
 
 
-def _sqlstate(error: IntegrityError) -> str | None:
-    return getattr(error.orig, "sqlstate", None)
-
-
 def _translate(error: IntegrityError) -> Exception:
-    state = _sqlstate(error)
+    return _translate_driver(error.orig) or error
+
+
+def _translate_driver(error: BaseException | None) -> Exception | None:
+    """Our error for the driver's constraint violation *error* (psycopg's carry a SQLSTATE,
+    sqlite3's only a message), or None where it is no violation we know."""
+    state = getattr(error, "sqlstate", None)
     if state == _EXCLUSION_VIOLATION:
         return SlotUnavailable(
             "the slot was taken by a concurrent booking; find a free one with FindSlots and retry",
             [FieldViolation("time_range", "overlap: taken meanwhile by a concurrent request")],
         )
-    if state == _UNIQUE_VIOLATION or "UNIQUE" in str(error.orig):
+    if state == _UNIQUE_VIOLATION or (
+        isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)
+    ):
         return Conflict("request_id was used by a concurrent request; retry to get its booking")
-    return error
+    return None
 
 
 class SqlBookingTransaction:
@@ -113,17 +117,36 @@ class SqlBookingTransaction:
             self._session = self._open_session()
         return self._session
 
-    def _fetch(self, statement: str, params: dict[str, Any]) -> list[Any]:
-        """Rows of *statement* (``booking_sql``) run on this transaction's connection."""
+    def _cursor(self) -> Any:
+        """A driver cursor of this transaction's connection, the ORM's pending rows flushed
+        first (so that what the statement reads or checks includes them)."""
         if self._orm_pending:
             self._s.flush()
             self._orm_pending = False
         if self._driver is None:
             self._driver = self._s.connection().connection
-        cursor = self._driver.cursor()
+        return self._driver.cursor()
+
+    def _fetch(self, statement: str, params: dict[str, Any]) -> list[Any]:
+        """Rows of *statement* (``booking_sql``) run on this transaction's connection."""
+        cursor = self._cursor()
         try:
             cursor.execute(self._dialect.sql(statement), self._dialect.params(params))
             return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def _execute(self, statement: str, params: dict[str, Any]) -> None:
+        """Run the write *statement* (``booking_sql``) on this transaction's connection; a
+        constraint it breaks raises what the ORM's flush would (``_translate_driver``)."""
+        cursor = self._cursor()
+        try:
+            cursor.execute(self._dialect.sql(statement), self._dialect.params(params))
+        except Exception as error:
+            translated = _translate_driver(error)
+            if translated is None:
+                raise
+            raise translated from error
         finally:
             cursor.close()
 
@@ -330,32 +353,21 @@ class SqlBookingTransaction:
         return self._booking(_LAST_PLANNED, at=at)
 
     def add(self, booking: Booking, transition: Transition) -> None:
+        """Insert *booking* and its first transition by SQL text (``booking_sql``)."""
         self._bookings_changed = True
         self._log(booking, booking.state)
-        self._s.add(
-            BookingRow(
-                id=booking.id,
-                organisation_id=booking.organisation_id,
-                created_by_user_id=booking.created_by_user_id,
-                cabin_id=booking.cabin_id,
-                mode=booking.mode.value,
-                state=booking.state.value,
-                start_at=booking.start,
-                end_at=booking.end,
-                blocked_start=booking.blocked_start,
-                blocked_end=booking.blocked_end,
-                purpose=booking.purpose,
-                scenario_ids=json.dumps(list(booking.scenario_ids)),
-                request_id=booking.request_id,
-                created_at=booking.created_at,
-                updated_at=booking.updated_at,
-                checked_in_at=booking.checked_in_at,
-                decision_reason=booking.decision_reason,
-            )
+        self._execute(sql.INSERT_BOOKING, sql.booking_params(booking))
+        self._execute(
+            sql.INSERT_TRANSITION,
+            {
+                "booking": transition.booking_id,
+                "from_state": transition.from_state.value if transition.from_state else None,
+                "to_state": transition.to_state.value,
+                "at": transition.at,
+                "by": transition.by_user_id,
+                "reason": transition.reason,
+            },
         )
-        self._flush()
-        self._s.add(_transition_row(transition))
-        self._flush()
 
     def _flush(self) -> None:
         try:
@@ -393,12 +405,18 @@ class SqlBookingTransaction:
 
     def try_promote(self, booking: Booking, transition: Transition) -> bool:
         """Promote a waitlisted booking inside a savepoint: if a concurrent writer took the
-        slot (an exclusion violation), only the promotion is undone."""
+        slot (an exclusion violation), only the promotion is undone. A promotion may move
+        the booking's start: its period as it was is logged too (a cached listing page sorted
+        by start time holds it where it was)."""
+        was = self.get(booking.id)
         try:
             with self._s.begin_nested():
-                return self.change(booking, BookingState.WAITLISTED, transition)
+                promoted = self.change(booking, BookingState.WAITLISTED, transition)
         except SlotUnavailable:
             return False
+        if promoted and was is not None and was.blocked_start != booking.blocked_start:
+            self._log(was, BookingState.WAITLISTED)
+        return promoted
 
     def waitlisted_meeting(self, start: datetime, end: datetime) -> list[Booking]:
         return self._bookings(sql.WAITLISTED_MEETING, start=start, end=end)

@@ -4,7 +4,8 @@ The read caches keep an answer across writes that cannot change it (another day,
 organisation's listing, a quota with room to spare) and drop it when the change log says a
 write touched what it read: a booking by one organisation shows at once in another's busy
 blocks and slot search, a booking far before a day moves that day's changeover plan, the
-quota binds as soon as it is spent. The oracle is a service with empty caches over the same
+quota binds as soon as it is spent, a full listing page stays until a booking sorts into it (or
+a promotion moves one of its bookings out). The oracle is a service with empty caches over the same
 database: after every write, every cached answer must equal what it computes.
 """
 
@@ -39,6 +40,9 @@ def answers(service: BookingService, people: People) -> list[object]:
     callers: tuple[Principal, ...] = (people.engineer, people.other_engineer, people.operator)
     for caller in callers:
         found.append(service.list_bookings(caller, BookingFilter(), 50, 0))
+        # full pages: kept across writes of bookings that sort after them, not before
+        found.append(service.list_bookings(caller, BookingFilter(), 2, 0))
+        found.append(service.list_bookings(caller, BookingFilter(), 2, 2))
         for day in DAYS:
             found.append(service.schedule(caller, date(2026, 3, day)))
     for caller in callers[:2]:
@@ -99,3 +103,51 @@ def test_cached_answers_equal_fresh_ones_after_every_write(
         except SimhubError:
             pass  # refused: nothing written
         assert answers(cached, people) == answers(fresh(app, clock), people)
+
+
+def test_a_full_listing_page_stays_until_a_booking_sorts_into_it(
+    app: App, people: People, clock: Clock
+) -> None:
+    reader = fresh(app, clock)
+    writer = app.booking_service
+
+    def book(day: int, hour: int) -> None:
+        spec = BookingSpec("passenger", BookingMode.FIXED_BASE, at(day, hour), at(day, hour + 1))
+        writer.request(people.engineer, spec)
+
+    book(4, 9)
+    book(4, 12)
+    page = reader.list_bookings(people.engineer, BookingFilter(), 2, 0)
+    book(5, 9)  # after the page's last row: the cached page still stands
+    assert reader.list_bookings(people.engineer, BookingFilter(), 2, 0) == page
+    assert reader.list_bookings(people.engineer, BookingFilter(), 2, 0) is not page
+    book(4, 10)  # before it: the page must show it
+    again = reader.list_bookings(people.engineer, BookingFilter(), 2, 0)
+    assert [b.start for b in again] == [at(4, 9), at(4, 10)]
+    assert again == fresh(app, clock).list_bookings(people.engineer, BookingFilter(), 2, 0)
+
+
+def test_a_promotion_that_moves_a_booking_out_of_a_full_page_shows_at_once(
+    app: App, people: People, clock: Clock
+) -> None:
+    reader = fresh(app, clock)
+    writer = app.booking_service
+    held = writer.request(
+        people.engineer, BookingSpec("passenger", BookingMode.MOTION, at(3, 9), at(3, 11))
+    )
+    writer.approve(people.operator, held.id)
+    waiting = writer.request(
+        people.other_engineer,
+        BookingSpec("passenger", BookingMode.MOTION, at(3, 9), at(3, 11), join_waitlist=True),
+    )
+    later = writer.request(
+        people.other_engineer,
+        BookingSpec("special", BookingMode.FIXED_BASE, at(3, 9, 15), at(3, 10)),
+    )
+    (first,) = reader.list_bookings(people.other_engineer, BookingFilter(), 1, 0)
+    assert first.id == waiting.id
+    clock.now = at(3, 9, 16)  # the held booking is a no-show: the waitlist moves up
+    (promoted,) = writer.sweep().promoted
+    assert promoted.start == at(3, 9, 30)  # after the page's last row, where it was before
+    (shown,) = reader.list_bookings(people.other_engineer, BookingFilter(), 1, 0)
+    assert shown.id == later.id
