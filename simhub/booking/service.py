@@ -388,18 +388,28 @@ class BookingService:
         cabin = self._validate_spec(spec)
         organisation = principal.organisation_id
         now = self._clock()
-        if not spec.join_waitlist:
-            self._refuse_early(organisation, cabin, spec, now)
+        early = None if spec.join_waitlist else self._refuse_early(organisation, cabin, spec, now)
         with self._store.write() as tx:
             tx.lock_organisation(organisation)
             if spec.request_id:
                 existing = tx.by_request_id(organisation, spec.request_id)
                 if existing is not None:
                     return self._replay(spec, existing)
-            policy = self._read_policy(tx, tx.generation())  # as of this transaction
-            self._sweep(tx, now, policy)
+            generation = tx.generation()
+            policy = self._read_policy(tx, generation)  # as of this transaction
+            swept = self._sweep(tx, now, policy)
             proposal = Proposal(organisation, cabin.id, spec.mode, spec.start, spec.end)
-            context, _ = self._context(tx, policy, now, organisation, spec.start, spec.end)
+            if (
+                early is not None
+                and generation is not None
+                and early[0] == generation
+                and not (swept.no_shows or swept.completed or swept.expired)
+            ):
+                # nothing committed since the early read took the counters, and the sweep
+                # wrote nothing: what it read is what this transaction would read again
+                context = early[1]
+            else:
+                context, _ = self._context(tx, policy, now, organisation, spec.start, spec.end)
             violations = check(proposal, context)
             state = BookingState.REQUESTED
             if violations:
@@ -433,26 +443,32 @@ class BookingService:
 
     def _refuse_early(
         self, organisation: str, cabin: CabinSpec, spec: BookingSpec, now: datetime
-    ) -> None:
+    ) -> tuple[Generation | None, RuleContext] | None:
         """Raise the rejection that the write would raise, found by a read: a request that
         loses (the slot is taken, the quota spent) then never waits for the write lock. It
         decides nothing else: a request that passes, names a request_id already used, or
         could gain from a due sweep (a no-show release frees slots) goes on to the write,
         which checks every rule again inside its transaction. Refusing on what a read saw is
-        refusing at the moment of that read, which lies within the call."""
+        refusing at the moment of that read, which lies within the call.
+
+        Returns the counters taken before the read and the rule context it read (None where
+        it read none): the write checks against that context again if the counters still
+        stand inside its transaction (no write committed in between), instead of reading it
+        a second time."""
         generation = self._store.generation()  # first: what is read next is at least as new
         with self._store.read() as tx:
             if spec.request_id and tx.by_request_id(organisation, spec.request_id) is not None:
-                return
+                return None
             policy = self._read_policy(tx, generation)
             late = now - policy.rules.no_show_after_minutes * MINUTE
             if tx.sweep_due(late, now):
-                return
+                return None
             proposal = Proposal(organisation, cabin.id, spec.mode, spec.start, spec.end)
             context, _ = self._context(tx, policy, now, organisation, spec.start, spec.end)
         violations = check(proposal, context)
         if violations:
             raise _rejection(organisation, violations)
+        return generation, context
 
     @staticmethod
     def _replay(spec: BookingSpec, existing: Booking) -> Booking:

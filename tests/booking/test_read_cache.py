@@ -155,3 +155,29 @@ def test_waitlist_promotion_by_another_process_shows_at_once(
     (entry,) = service.schedule(people.other_engineer, DAY).entries
     assert entry.booking is not None and entry.booking.id == waiting.id
     assert entry.start == at(3, 9) and entry.end - entry.start == timedelta(hours=1)
+
+
+def test_a_request_rechecks_what_another_process_booked_after_its_early_read(
+    app: App, other_process: App, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write reuses the early read's rule context only while no write has committed
+    since: here another process takes the slot between the two, which the write must see
+    (on SQLite nothing else would stop a double booking)."""
+    service = app.booking_service
+    early_read = service._refuse_early
+    wanted = BookingSpec("passenger", BookingMode.MOTION, at(3, 9), at(3, 10))
+
+    def then_the_other_process_books(*args, **kwargs):  # type: ignore[no-untyped-def]
+        read = early_read(*args, **kwargs)
+        other_process.booking_service.request(people.other_engineer, wanted)
+        return read
+
+    monkeypatch.setattr(service, "_refuse_early", then_the_other_process_books)
+    with pytest.raises(SlotUnavailable):
+        service.request(people.engineer, wanted)
+    monkeypatch.undo()
+    listed = service.list_bookings(people.operator, BookingFilter(), 50, 0)
+    assert [b.organisation_id for b in listed] == [people.other_engineer.organisation_id]
+    # with nothing in between, the early read's context decides the write, as before
+    later = BookingSpec("passenger", BookingMode.MOTION, at(3, 12), at(3, 13))
+    assert service.request(people.engineer, later).start == at(3, 12)
