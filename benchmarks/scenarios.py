@@ -16,6 +16,7 @@ Last line: one JSON object.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -61,19 +62,27 @@ def esmini_rtf(path: Path, duration: float) -> float | None:
     return duration / (time.perf_counter() - start)
 
 
-def throughput(episodes: int, steps: int) -> tuple[float, float]:
-    """(batched, per-episode loop) episode-steps per second for ``episodes`` CCRm variants."""
-    from simhub.engine import compile_batch
+def throughput(episodes: int, steps: int) -> tuple[float, float, float]:
+    """(batched, batched on one thread, per-episode loop) episode-steps per second for
+    ``episodes`` CCRm variants. A batch of ``PARALLEL_EPISODES`` or more moves its entities on
+    every core; the one-thread figure is the same batch with that turned off."""
+    from simhub.engine import compile_batch, physics
     from simhub.scenario import load_distribution
 
     base = [c.scenario for c in load_distribution(CCRM)]
     variants = (base * (episodes // len(base) + 1))[:episodes]
-    batch = compile_batch(variants, DT)
-    batch.step()
-    start = time.perf_counter()
-    for _ in range(steps):
+    rates = []
+    threshold = physics.PARALLEL_EPISODES
+    for parallel_from in (threshold, sys.maxsize):
+        physics.PARALLEL_EPISODES = parallel_from
+        batch = compile_batch(variants, DT)
         batch.step()
-    batched = episodes * steps / (time.perf_counter() - start)
+        start = time.perf_counter()
+        for _ in range(steps):
+            batch.step()
+        rates.append(episodes * steps / (time.perf_counter() - start))
+    physics.PARALLEL_EPISODES = threshold
+    batched, one_thread = rates
     loop_episodes = min(episodes, 20)  # the loop's rate per episode-step does not depend on E
     singles = [compile_batch([v], DT) for v in variants[:loop_episodes]]
     for single in singles:
@@ -83,7 +92,7 @@ def throughput(episodes: int, steps: int) -> tuple[float, float]:
         for single in singles:
             single.step()
     looped = loop_episodes * steps / (time.perf_counter() - start)
-    return batched, looped
+    return batched, one_thread, looped
 
 
 def main() -> None:
@@ -101,17 +110,24 @@ def main() -> None:
     rows.append(("highway_merge.xosc RTF, stepping", f"{rtf_merge:,.0f}"))
     rows.append(("highway_merge.xosc RTF, whole command", f"{rtf_merge_process:,.1f}"))
     rows.append(("esmini cut-in RTF, whole command", "n/a" if esmini is None else f"{esmini:,.0f}"))
+    from simhub.engine.physics import PARALLEL_EPISODES
+
     results = {}
     for episodes, steps in ((1, 300), (100, 200), (10_000, 50)):
-        batched, looped = throughput(episodes, steps)
-        results[episodes] = (batched, looped)
+        batched, one_thread, looped = throughput(episodes, steps)
+        results[episodes] = (batched, one_thread, looped)
         rows.append((f"CCRm x {episodes:,}: batch episode-steps/s", f"{batched:,.0f}"))
+        if episodes >= PARALLEL_EPISODES:
+            rows.append((f"CCRm x {episodes:,}: batch on one thread", f"{one_thread:,.0f}"))
         rows.append((f"CCRm x {episodes:,}: per-episode loop episode-steps/s", f"{looped:,.0f}"))
         rows.append((f"CCRm x {episodes:,}: batch / loop", f"{batched / looped:,.1f}x"))
+        if episodes >= PARALLEL_EPISODES:
+            rows.append((f"CCRm x {episodes:,}: batch on one thread / loop",
+                         f"{one_thread / looped:,.1f}x"))
     width = max(len(r[0]) for r in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value:>14}")
-    batched, looped = results[10_000]
+    batched, one_thread, looped = results[10_000]
     print(json.dumps({"benchmark": "scenarios", "rtf_cut_in": round(rtf_cut_in, 1),
                       "rtf_cut_in_python_step": round(rtf_cut_in_python, 1),
                       "rtf_cut_in_process": round(rtf_cut_in_process, 2),
@@ -120,6 +136,9 @@ def main() -> None:
                       "batch_episode_steps_per_s": round(batched),
                       "loop_episode_steps_per_s": round(looped),
                       "batch_speedup": round(batched / looped, 1),
+                      "batch_one_thread_episode_steps_per_s": round(one_thread),
+                      "batch_speedup_one_thread": round(one_thread / looped, 1),
+                      "cores": len(os.sched_getaffinity(0)),
                       "esmini_rtf_cut_in": None if esmini is None else round(esmini, 1)}))
 
 

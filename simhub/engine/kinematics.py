@@ -16,12 +16,12 @@ import numpy.typing as npt
 from simhub.road.kernels import (
     RoadArrays,
     elevation_at,
+    lane_and_extent,
     lane_borders,
     locate_lane,
     refcount_free,
     reference_curvature,
     reference_point,
-    road_extent,
     section_at,
 )
 
@@ -63,7 +63,8 @@ def place_one(
     """
     length = arrays.road_length[road]
     s = min(max(s, 0.0), length)
-    center = lane_center_t(arrays, road, lane, s)
+    inner, outer, right, left = lane_and_extent(arrays, road, lane, s)
+    center = 0.5 * (inner + outer)
     if math.isnan(center):
         t = t_before
         lane, _ = locate_lane(arrays, road, s, t)
@@ -81,7 +82,6 @@ def place_one(
     if direction < 0.0:
         h = h + math.pi
         pitch = -pitch
-    right, left = road_extent(arrays, road, s)
     on_road = right - 1e-9 <= t <= left + 1e-9
     return x, y, z, wrap_angle(h + heading_offset), pitch, t, lane, offset, on_road
 

@@ -59,6 +59,13 @@ def refcount_free(kernel: _Kernel) -> _Kernel:
     return cast(_Kernel, jit(cache=True, _nrt=False)(kernel))
 
 
+def refcount_free_nogil(kernel: _Kernel) -> _Kernel:
+    """``refcount_free`` releasing the GIL while it runs, for kernels that Python threads
+    run side by side on separate rows."""
+    jit: Any = numba.njit
+    return cast(_Kernel, jit(cache=True, _nrt=False, nogil=True)(kernel))
+
+
 class RoadArrays(NamedTuple):
     """A road network compiled to flat float64 / int64 arrays (CSR ranges per road).
 
@@ -326,6 +333,18 @@ def _width(arrays: RoadArrays, lane: int, ds: float) -> tuple[float, float]:
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _lane_offset(arrays: RoadArrays, road: int, s: float) -> tuple[float, float]:
+    """``(offset, d offset / ds)`` of the road's lane-offset line (its centre lane) at ``s``."""
+    return cubic_at(
+        arrays.lane_offset,
+        arrays.road_offset_start[road],
+        arrays.road_offset_start[road + 1],
+        s,
+        0.0,
+    )
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def lane_borders(
     arrays: RoadArrays, road: int, section: int, lane_id: int, s: float
 ) -> tuple[float, float, float, float]:
@@ -333,13 +352,7 @@ def lane_borders(
 
     Inner is the border nearer the centre lane; lane 0 gives the lane-offset line twice.
     """
-    offset, d_offset = cubic_at(
-        arrays.lane_offset,
-        arrays.road_offset_start[road],
-        arrays.road_offset_start[road + 1],
-        s,
-        0.0,
-    )
+    offset, d_offset = _lane_offset(arrays, road, s)
     first = arrays.section_lane_start[section]
     n_lanes = arrays.section_lane_start[section + 1] - first
     n_left = arrays.section_left_count[section]
@@ -359,6 +372,45 @@ def lane_borders(
         return inner, inner, d_inner, d_inner
     w, dw = _width(arrays, first + n_left - lane_id, ds)
     return inner, inner + side * w, d_inner, d_inner + side * dw
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def lane_and_extent(
+    arrays: RoadArrays, road: int, lane_id: int, s: float
+) -> tuple[float, float, float, float]:
+    """``(t_inner, t_outer, t_right_edge, t_left_edge)``: ``lane_borders``' two borders of
+    ``lane_id`` (``nan`` if absent) and ``road_extent`` at ``s``, in one pass.
+
+    One section search and one lane-offset evaluation, and each lane's width once, instead of
+    both functions' own (placing an entity needs both every step). The borders are summed
+    outward in the same order as there, so the values are the same to the last bit.
+    """
+    section = section_at(arrays, road, s)
+    offset, _ = _lane_offset(arrays, road, s)
+    first = arrays.section_lane_start[section]
+    n_left = arrays.section_left_count[section]
+    n_right = arrays.section_lane_start[section + 1] - first - n_left - 1
+    ds = s - arrays.section_s[section]
+    inner = outer = math.nan
+    if lane_id == 0:
+        inner = outer = offset
+    left = offset
+    for k in range(1, n_left + 1):
+        if k == lane_id:
+            inner = left
+        w, _ = _width(arrays, first + n_left - k, ds)
+        left += w
+        if k == lane_id:
+            outer = left
+    right = offset
+    for k in range(1, n_right + 1):
+        if k == -lane_id:
+            inner = right
+        w, _ = _width(arrays, first + n_left + k, ds)
+        right += -1.0 * w
+        if k == -lane_id:
+            outer = right
+    return inner, outer, right, left
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

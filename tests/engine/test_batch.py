@@ -29,6 +29,29 @@ def test_batch_equals_each_episode_alone() -> None:
         assert batch.metrics.min_ttc[e] == single.metrics.min_ttc[0]
 
 
+def test_parallel_movement_equals_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large batches move on all cores (``advance_parallel``: a share of the episodes per
+    thread); the result is the one thread's, bit for bit."""
+    from simhub.engine import physics
+
+    variants = [c.scenario for c in load_distribution(LIBRARY / "ncap_ccrm_distribution.xosc")]
+    chosen = variants + variants[:37]
+    serial, parallel = compile_batch(chosen, 0.01), compile_batch(chosen, 0.01)
+    for _ in range(400):
+        monkeypatch.setattr(physics, "PARALLEL_EPISODES", 10**9)
+        serial.step()
+        monkeypatch.setattr(physics, "PARALLEL_EPISODES", 1)
+        parallel.step()
+    for name in ("x", "y", "heading", "speed", "acceleration", "s", "t", "odometer",
+                 "standstill_since"):
+        np.testing.assert_array_equal(getattr(parallel.world, name),
+                                      getattr(serial.world, name), err_msg=name)
+    for name in ("collided", "collision_time", "min_ttc", "min_distance"):
+        np.testing.assert_array_equal(getattr(parallel.metrics, name),
+                                      getattr(serial.metrics, name), err_msg=name)
+    assert len(np.unique(parallel.world.x[:, 0])) > 10  # the episodes differ
+
+
 def _external_ccrs(tmp_path):  # type: ignore[no-untyped-def]
     text = (LIBRARY / "ncap_ccrs.xosc").read_text()
     text = text.replace('<Property name="simhub" value="idm"/>',

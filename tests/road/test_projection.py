@@ -89,3 +89,26 @@ def test_projection_reports_lane_and_off_road_points() -> None:
 def test_projection_rejects_nan() -> None:
     with pytest.raises(InvalidArgument, match="finite"):
         SPIRAL.project([0.0, math.nan], [0.0, 0.0])
+
+
+@pytest.mark.skipif(not SAMPLES, reason=f"esmini interop samples not found under {ESMINI_XODR}")
+def test_lane_and_extent_is_lane_borders_and_road_extent_to_the_bit() -> None:
+    """The one-pass placement helper gives exactly what its two reference functions give,
+    for every lane id (absent ones too) of every road of the esmini samples."""
+    from simhub.road.kernels import lane_and_extent, lane_borders, section_at
+
+    checked = 0
+    for path in SAMPLES:
+        net = load_opendrive(path)
+        for road_id, road in net.roads.items():
+            index = net.road_index(road_id)
+            for s in np.random.default_rng(7).uniform(0.0, road.length, 25):
+                section = section_at(net.arrays, index, s)
+                right, left = road_extent(net.arrays, index, s)
+                for lane in range(-5, 6):
+                    inner, outer, _, _ = lane_borders(net.arrays, index, section, lane, s)
+                    got = lane_and_extent(net.arrays, index, lane, s)
+                    np.testing.assert_array_equal(got, (inner, outer, right, left),
+                                                  err_msg=f"{path.name} road {road_id} s={s}")
+                    checked += not math.isnan(inner)
+    assert checked > 1000
