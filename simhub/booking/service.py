@@ -106,6 +106,8 @@ from simhub.identity.tokens import new_id
 Clock = Callable[[], datetime]
 MAX_SEARCH_DAYS = 31
 MAX_SLOTS = 50
+#: Schedules shown from cached answers, kept per viewer (see ``cached_schedule``).
+SHOWN_SCHEDULES = 1024
 
 
 class SlotUnavailable(Conflict):
@@ -260,6 +262,8 @@ class BookingService:
         self._schedules: GenerationCache[tuple[tuple[Booking, ...], tuple[ChangeoverStep, ...]]]
         self._schedules = GenerationCache(store.changes)
         self._listings: GenerationCache[tuple[Booking, ...]] = GenerationCache(store.changes)
+        # (cached answer's id, viewer) -> (that answer, the policy, the schedule shown)
+        self._shown_schedules: dict[tuple[int, str | None], tuple[object, Policy, Schedule]] = {}
 
     @property
     def longest_changeover_minutes(self) -> int:
@@ -717,20 +721,19 @@ class BookingService:
             raise InvalidArgument("the slot search is malformed", found)
         return replace(query, organisation_id=principal.organisation_id)
 
-    def cached_find_slots(self, principal: Principal, query: SlotQuery) -> list[Slot] | None:
+    def cached_find_slots(self, principal: Principal, query: SlotQuery) -> tuple[Slot, ...] | None:
         """``find_slots``'s answer where the cache holds it, else None (see
-        ``cached_list_bookings``)."""
+        ``cached_list_bookings``): the very tuple the cache holds."""
         query = self._slot_query(principal, query)
         return self._cached_slots(query, self._store.generation(), self._clock())
 
     def _cached_slots(
         self, query: SlotQuery, generation: Generation | None, now: datetime
-    ) -> list[Slot] | None:
+    ) -> tuple[Slot, ...] | None:
         policy = self._cached_policy_of(generation)
         if policy is None:
             return None
-        cached = self._slots.get(generation, (query, _time_key(query, policy, now)))
-        return None if cached is None else list(cached)
+        return self._slots.get(generation, (query, _time_key(query, policy, now)))
 
     def find_slots(self, principal: Principal, query: SlotQuery) -> list[Slot]:
         """The best free slots for the caller's organisation (see ``planner.find_slots``)."""
@@ -739,7 +742,7 @@ class BookingService:
         generation = self._store.generation()  # first: what is read next is at least as new
         cached = self._cached_slots(query, generation, now)
         if cached is not None:
-            return cached
+            return list(cached)
         with self._store.read() as tx:
             policy = self._read_policy(tx, generation)
             key = (query, _time_key(query, policy, now))
@@ -799,14 +802,24 @@ class BookingService:
 
     def cached_schedule(self, principal: Principal, day: date, days: int = 1) -> Schedule | None:
         """``schedule``'s answer where the cache holds it, else None (see
-        ``cached_list_bookings``)."""
+        ``cached_list_bookings``): the same object for every caller who sees the same
+        (an operator, or one organisation) while the cached answer and the policy stand."""
         start, end = self._days(day, days)
         generation = self._store.generation()
         policy = self._cached_policy_of(generation)
         cached = self._schedules.get(generation, (start, end)) if policy else None
         if policy is None or cached is None:
             return None
-        return self._shown_schedule(principal, start, end, policy, *cached)
+        viewer = None if principal.is_operator else principal.organisation_id
+        key = (id(cached), viewer)
+        shown = self._shown_schedules.get(key)
+        if shown is not None and shown[0] is cached and shown[1] is policy:
+            return shown[2]
+        schedule = self._shown_schedule(principal, start, end, policy, *cached)
+        if len(self._shown_schedules) >= SHOWN_SCHEDULES:
+            self._shown_schedules.clear()
+        self._shown_schedules[key] = (cached, policy, schedule)  # holds both: the ids stay
+        return schedule
 
     def schedule(self, principal: Principal, day: date, days: int = 1) -> Schedule:
         """Every slot-holding booking of *days* local days from *day*, the changeovers they

@@ -6,7 +6,7 @@ the wrapper resolves the token (from the identity service's cache on the
 event loop, else a database read off it), puts the ``Principal`` into a context variable that
 the servicers read with ``current_principal()``, turns ``SimhubError`` into a status with rich
 details, logs one line per call, and answers INTERNAL (and logs the traceback) for anything
-unexpected.
+unexpected. A handler may return its reply already serialised (``bytes``): it is sent as is.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def _wrap(
 
     kwargs = {
         "request_deserializer": handler.request_deserializer,
-        "response_serializer": handler.response_serializer,
+        "response_serializer": _passing_bytes(handler.response_serializer),
     }
     if handler.unary_unary:
         inner_unary = handler.unary_unary
@@ -162,6 +162,21 @@ def _wrap(
         return grpc.unary_stream_rpc_method_handler(streaming, **kwargs)
     inner_stream = handler.stream_stream
     return grpc.stream_stream_rpc_method_handler(streaming, **kwargs)
+
+
+def _passing_bytes(
+    serialize: Callable[[Any], bytes] | None,
+) -> Callable[[Any], bytes] | None:
+    """*serialize*, except that a reply a handler already serialised (a reply it keeps for a
+    cached answer) goes out as it is."""
+    if serialize is None:
+        return None
+    inner = serialize
+
+    def serialize_unless_bytes(reply: Any) -> bytes:
+        return reply if reply.__class__ is bytes else inner(reply)
+
+    return serialize_unless_bytes
 
 
 def _log_ok(method: str, started: float) -> None:

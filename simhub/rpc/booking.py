@@ -3,6 +3,9 @@
 The reads that the service caches (ListBookings, FindSlots, GetSchedule) are first tried on
 the event loop: a cached answer costs one read of the change counters (``cached_*``), less
 than handing the call to a worker thread and back. Anything else runs on the thread pool.
+A cached answer is the same object while it stands, so its reply is serialised once and kept
+by that object's identity (``Replies``); such a handler returns the bytes, which the auth
+wrapper sends as they are.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import grpc
 from simhub._proto.simhub.v1 import booking_pb2 as pb
 from simhub._proto.simhub.v1 import booking_pb2_grpc
 from simhub.booking.model import Booking
-from simhub.booking.planner import SlotQuery
+from simhub.booking.planner import Slot, SlotQuery
 from simhub.booking.rules import zone
 from simhub.booking.service import BookingFilter, BookingService, BookingSpec, Clock
 from simhub.errors import FieldViolation, InvalidArgument
@@ -26,7 +29,29 @@ from simhub.rpc.blocking import Blocking
 from simhub.rpc.mappers import from_timestamp
 
 DEFAULT_SLOTS = 10
-LISTING_REPLIES = 1024
+#: Serialised replies kept per read (one per cached answer and viewer: small).
+REPLIES = 1024
+
+
+class Replies:
+    """Serialised replies to cached answers, by the answer's identity. An entry holds its
+    answer, so the id cannot be reused while it is kept; a reply is only ever read, never
+    changed. Empty answers are not kept: one shared object stands for every empty tuple."""
+
+    def __init__(self, max_entries: int = REPLIES) -> None:
+        self._max_entries = max_entries
+        self._by_answer: dict[int, tuple[object, bytes]] = {}
+
+    def get(self, answer: object) -> bytes | None:
+        hit = self._by_answer.get(id(answer))
+        return hit[1] if hit is not None and hit[0] is answer else None
+
+    def put(self, answer: object, reply: bytes) -> bytes:
+        if answer != ():
+            if len(self._by_answer) >= self._max_entries:
+                self._by_answer.clear()
+            self._by_answer[id(answer)] = (answer, reply)
+        return reply
 
 
 class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
@@ -34,9 +59,11 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
         self._service = service
         self._blocking = blocking
         self._clock = clock
-        # replies to cached listings (a reply depends on the rows and the page only; it is
-        # only ever serialised, never changed): building one copies every booking message
-        self._listing_replies: dict[int, tuple[Sequence[Booking], pb.ListBookingsResponse]] = {}
+        # a reply depends on the cached answer alone (a listing's answer is held per filter
+        # and page, a schedule's per viewer): building one copies every booking message
+        self._listings = Replies()
+        self._slots = Replies()
+        self._schedules = Replies()
 
     async def RequestBooking(
         self, request: pb.RequestBookingRequest, context: grpc.aio.ServicerContext
@@ -63,7 +90,7 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
 
     async def ListBookings(
         self, request: pb.ListBookingsRequest, context: grpc.aio.ServicerContext
-    ) -> pb.ListBookingsResponse:
+    ) -> pb.ListBookingsResponse | bytes:
         size = paging.page_size(request.page_size)
         offset = paging.decode(request.page_token, "bookings")
         start, end = m.optional_range(request.time_range, request.HasField("time_range"))
@@ -76,27 +103,12 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
         )
         principal = current_principal()
         cached = self._service.cached_list_bookings(principal, where, size, offset)
-        if cached:  # the reply built for this very cached answer, if any (not for the
-            # empty tuple: one object for every empty answer, whatever its page)
-            reply = self._listing_replies.get(id(cached))
-            if reply is not None and reply[0] is cached:
-                return reply[1]
-        rows: Sequence[Booking]
         if cached is not None:
-            rows = cached
-        else:
-            rows = await self._blocking.run(
-                self._service.list_bookings, principal, where, size, offset
+            return self._listings.get(cached) or self._listings.put(
+                cached, _listing(cached, offset, size).SerializeToString()
             )
-        response = pb.ListBookingsResponse(
-            bookings=m.bookings(rows),
-            next_page_token=paging.next_token(offset, size, len(rows), "bookings"),
-        )
-        if cached:
-            if len(self._listing_replies) >= LISTING_REPLIES:
-                self._listing_replies.clear()
-            self._listing_replies[id(cached)] = (cached, response)  # holds it: the id stays
-        return response
+        rows = await self._blocking.run(self._service.list_bookings, principal, where, size, offset)
+        return _listing(rows, offset, size)
 
     async def CancelBooking(
         self, request: pb.CancelBookingRequest, context: grpc.aio.ServicerContext
@@ -132,7 +144,7 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
 
     async def FindSlots(
         self, request: pb.FindSlotsRequest, context: grpc.aio.ServicerContext
-    ) -> pb.FindSlotsResponse:
+    ) -> pb.FindSlotsResponse | bytes:
         start, end = m.required_range(request.window, "window")
         principal = current_principal()
         query = SlotQuery(
@@ -145,14 +157,16 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
             max_results=request.max_results or DEFAULT_SLOTS,
             order=m.slot_order(request.order),
         )
-        slots = self._service.cached_find_slots(principal, query)
-        if slots is None:
-            slots = await self._blocking.run(self._service.find_slots, principal, query)
-        return pb.FindSlotsResponse(slots=[m.slot(s) for s in slots])
+        cached = self._service.cached_find_slots(principal, query)
+        if cached is not None:
+            return self._slots.get(cached) or self._slots.put(
+                cached, _slots(cached).SerializeToString()
+            )
+        return _slots(await self._blocking.run(self._service.find_slots, principal, query))
 
     async def GetSchedule(
         self, request: pb.GetScheduleRequest, context: grpc.aio.ServicerContext
-    ) -> pb.Schedule:
+    ) -> pb.Schedule | bytes:
         if request.date:
             try:
                 day = date.fromisoformat(request.date)
@@ -165,10 +179,12 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
             day = self._clock().astimezone(zone(self._service.facility.time_zone)).date()
         days = 7 if request.span == pb.SCHEDULE_SPAN_WEEK else 1
         principal = current_principal()
-        schedule = self._service.cached_schedule(principal, day, days)
-        if schedule is None:
-            schedule = await self._blocking.run(self._service.schedule, principal, day, days)
-        return m.schedule(schedule)
+        cached = self._service.cached_schedule(principal, day, days)
+        if cached is not None:
+            return self._schedules.get(cached) or self._schedules.put(
+                cached, m.schedule(cached).SerializeToString()
+            )
+        return m.schedule(await self._blocking.run(self._service.schedule, principal, day, days))
 
     async def ExportCalendar(
         self, request: pb.ExportCalendarRequest, context: grpc.aio.ServicerContext
@@ -242,3 +258,14 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
             self._service.quota_usage, current_principal(), request.organisation_id, at
         )
         return m.quota_usage(usage)
+
+
+def _listing(rows: Sequence[Booking], offset: int, size: int) -> pb.ListBookingsResponse:
+    return pb.ListBookingsResponse(
+        bookings=m.bookings(rows),
+        next_page_token=paging.next_token(offset, size, len(rows), "bookings"),
+    )
+
+
+def _slots(slots: Sequence[Slot]) -> pb.FindSlotsResponse:
+    return pb.FindSlotsResponse(slots=[m.slot(s) for s in slots])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import grpc
 import icalendar
 
@@ -146,6 +148,51 @@ def test_schedule_shows_others_as_busy_only(server: RunningServer, tokens: Token
         (pb.CHANGEOVER_STEP_KIND_UNMOUNT, "passenger"),
         (pb.CHANGEOVER_STEP_KIND_MOUNT, "commercial"),
     ]
+
+
+def test_replies_kept_for_cached_answers_follow_writes_and_viewers(
+    server: RunningServer, tokens: Tokens
+) -> None:
+    """Cached reads answer with a reply serialised once per cached answer and viewer: a
+    write must show in the next reply, and one viewer's reply never goes to another."""
+    s = stub(server.channel)
+    engineer, other = bearer(tokens.engineer), bearer(tokens.other_engineer)
+    # a planned motion booking the day before: the day's plan no longer depends on what the
+    # facility has mounted now, so its schedule is cached
+    before = s.RequestBooking(request("commercial", at(2, 12), at(2, 13)), metadata=engineer)
+    s.ApproveBooking(
+        pb.ApproveBookingRequest(booking_id=before.id), metadata=bearer(tokens.operator)
+    )
+    day = pb.GetScheduleRequest(date="2026-03-03")
+    listing = pb.ListBookingsRequest(page_size=50)
+    search = pb.FindSlotsRequest(
+        cabin_id="passenger",
+        mode=pb.BOOKING_MODE_MOTION,
+        duration_minutes=60,
+        window=span(at(3, 6), at(3, 20)),
+        max_results=50,
+    )
+
+    def reads() -> tuple[object, ...]:
+        return (
+            s.GetSchedule(day, metadata=engineer),
+            s.GetSchedule(day, metadata=other),
+            s.ListBookings(listing, metadata=engineer),
+            s.FindSlots(search, metadata=engineer),
+        )
+
+    first = reads()
+    assert reads() == first  # answered from the kept replies
+    mine = s.RequestBooking(
+        request("passenger", at(3, 9), at(3, 10), purpose="secret"), metadata=engineer
+    )
+    ours, theirs, listed, slots = reads()
+    assert [e.booking.purpose for e in ours.entries] == ["secret"]
+    (entry,) = theirs.entries
+    assert not entry.HasField("booking") and entry.time_range.start.ToDatetime().hour == 9
+    assert [b.id for b in listed.bookings] == [before.id, mine.id]
+    assert at(3, 9) not in [x.time_range.start.ToDatetime(tzinfo=UTC) for x in slots.slots]
+    assert reads() == (ours, theirs, listed, slots)
 
 
 def test_operator_policy_rpcs(server: RunningServer, tokens: Tokens) -> None:
