@@ -8,12 +8,14 @@ process queue on a lock before ``BEGIN IMMEDIATE``: SQLite's busy handler polls 
 up to 100 ms, so threads that wait on it take turns late (a p99 of seconds under load), while
 the lock hands over at once; other processes still meet the busy timeout. PostgreSQL
 (psycopg 3) runs at READ COMMITTED; writers that check-then-insert lock what they check
-(``SELECT ... FOR UPDATE``) and the schema's constraints are the last guard.
+(``SELECT ... FOR UPDATE``) and the schema's constraints are the last guard; a pooled
+connection is pinged before use only after sitting idle (``_ping_when_idle``).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -21,9 +23,13 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 _BEGIN = "simhub_sqlite_begin"
+_RETURNED = "simhub_returned_at"
+#: A PostgreSQL connection idle in the pool longer than this (s) is pinged before use.
+IDLE_PING_S = 10.0
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
@@ -54,6 +60,30 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only if it sat in the pool longer than
+    ``IDLE_PING_S`` (a server restart or a dropped idle connection then costs no failed
+    call: the pool replaces it). SQLAlchemy's ``pool_pre_ping`` pings on every checkout,
+    a round trip per read that a busy server pays hundreds of times a second for
+    connections it used a moment ago."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is None or time.monotonic() - returned <= IDLE_PING_S:
+            return  # new, or used a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError(f"pooled connection failed its ping: {error}") from error
+        if not alive:
+            raise DisconnectionError("pooled connection failed its ping")
+
+
 class Database:
     """One database: ``read()`` and ``write()`` hand out a session inside one transaction."""
 
@@ -65,7 +95,8 @@ class Database:
             self.engine = _sqlite_engine(url)
             writer = self.engine.execution_options(**{_BEGIN: "IMMEDIATE"})
         elif self.dialect == "postgresql":
-            self.engine = create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+            self.engine = create_engine(url, pool_size=20, max_overflow=20)
+            _ping_when_idle(self.engine)
             writer = self.engine
         else:
             raise ValueError(
