@@ -66,22 +66,22 @@ def throughput(episodes: int, steps: int) -> tuple[float, float, float]:
     """(batched, batched on one thread, per-episode loop) episode-steps per second for
     ``episodes`` CCRm variants. A batch of ``PARALLEL_EPISODES`` or more moves its entities on
     every core; the one-thread figure is the same batch with that turned off."""
-    from simhub.engine import compile_batch, physics
+    from simhub.engine import compile_batch, shares
     from simhub.scenario import load_distribution
 
     base = [c.scenario for c in load_distribution(CCRM)]
     variants = (base * (episodes // len(base) + 1))[:episodes]
     rates = []
-    threshold = physics.PARALLEL_EPISODES
+    threshold = shares.PARALLEL_EPISODES
     for parallel_from in (threshold, sys.maxsize):
-        physics.PARALLEL_EPISODES = parallel_from
+        shares.PARALLEL_EPISODES = parallel_from
         batch = compile_batch(variants, DT)
         batch.step()
         start = time.perf_counter()
         for _ in range(steps):
             batch.step()
         rates.append(episodes * steps / (time.perf_counter() - start))
-    physics.PARALLEL_EPISODES = threshold
+    shares.PARALLEL_EPISODES = threshold
     batched, one_thread = rates
     loop_episodes = min(episodes, 20)  # the loop's rate per episode-step does not depend on E
     singles = [compile_batch([v], DT) for v in variants[:loop_episodes]]
@@ -110,7 +110,7 @@ def main() -> None:
     rows.append(("highway_merge.xosc RTF, stepping", f"{rtf_merge:,.0f}"))
     rows.append(("highway_merge.xosc RTF, whole command", f"{rtf_merge_process:,.1f}"))
     rows.append(("esmini cut-in RTF, whole command", "n/a" if esmini is None else f"{esmini:,.0f}"))
-    from simhub.engine.physics import PARALLEL_EPISODES
+    from simhub.engine.shares import PARALLEL_EPISODES
 
     results = {}
     for episodes, steps in ((1, 300), (100, 200), (10_000, 50)):

@@ -24,14 +24,14 @@ import numpy as np
 import numpy.typing as npt
 
 from simhub.dynamics import Stepper
-from simhub.engine import physics
+from simhub.engine import shares
 from simhub.engine.actions import advance_followers
 from simhub.engine.compile import build_storyboard, entity_table
 from simhub.engine.context import Context, LogEntry
 from simhub.engine.controllers import controller_spec, merge_specs
 from simhub.engine.physics import (
     advance,
-    advance_parallel,
+    advance_episodes,
     advance_road,
     contacts,
     derive_all,
@@ -244,14 +244,17 @@ class BatchWorld:
         if self.network is not None and not ctx.followers and not self.external:
             if self._road_tables is None:
                 self._road_tables = tuple(self.network.arrays)
-            kernel = advance_parallel if w.episodes >= physics.PARALLEL_EPISODES else advance
-            kernel(self._road_tables, w.mode, w.present, w.road, w.lane, w.s, w.lane_offset,
+            args = (self._road_tables, w.mode, w.present, w.road, w.lane, w.s, w.lane_offset,
                     w.direction, w.heading_offset, w.speed, previous_speed, self.dt, w.time,
                     self.ego, w.odometer, w.end_of_road, w.x, w.y, w.z, w.heading, w.pitch, w.t,
                     w.on_road, w.acceleration, w.standstill_since, w.end_of_road_since,
                     w.off_road_since, w.length, w.width, w.center_x, w.center_y,
                     ctx.traffic_visible, w.colliding, m.collided, m.collision_time, m.min_ttc,
                     m.min_distance)
+            if shares.parallel(w.episodes):
+                shares.in_shares(advance_episodes, w.episodes, *args)
+            else:
+                advance(*args)
             return
         self._move()
         derive_all(w.time, self.ego, w.speed, previous_speed, self.dt, w.acceleration,

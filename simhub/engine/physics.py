@@ -9,11 +9,7 @@ controller). Units: m, s, rad.
 
 from __future__ import annotations
 
-import functools
-import itertools
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numba
@@ -37,10 +33,6 @@ B = npt.NDArray[np.bool_]
 STANDSTILL_SPEED = 1e-4  # m/s, below this an entity stands still
 MOVING_SPEED = 1e-12  # m/s, below this a road-following entity does not advance
 CONTACT_MARGIN = 1e-3  # m, slack on the bounding-circle test so rounding never hides a touch
-#: From this many episodes a step's movement runs on all cores (``advance_parallel``).
-#: Below it one thread: evaluation chunks (a few hundred episodes) already run one process
-#: per core, and threads would only contend there.
-PARALLEL_EPISODES = 2048
 
 
 @refcount_free
@@ -255,17 +247,17 @@ def derive_all(now: float, k: int, speed: F64, previous_speed: F64, dt: float,
 
 
 @refcount_free_nogil
-def _advance_episodes(road_tables: tuple[Any, ...], a: int, b: int, mode: I64, present: B,
-                      road: I64, lane: I64, s: F64, offset: F64, direction: F64,
-                      heading_offset: F64, speed: F64, previous_speed: F64, dt: float,
-                      now: float, ego: int, odometer: F64, end_of_road: B, x: F64, y: F64,
-                      z: F64, heading: F64, pitch: F64, t: F64, on_road: B,
-                      acceleration: F64, standstill_since: F64, end_of_road_since: F64,
-                      off_road_since: F64, length: F64, width: F64, cx: F64, cy: F64,
-                      traffic_visible: B, colliding: B, collided: B, collision_time: F64,
-                      min_ttc: F64, min_distance: F64) -> None:
-    """``move_and_place`` then ``derive_all`` for episodes ``a`` to ``b`` (a block of rows:
-    views, no copies)."""
+def advance_episodes(a: int, b: int, road_tables: tuple[Any, ...], mode: I64, present: B,
+                     road: I64, lane: I64, s: F64, offset: F64, direction: F64,
+                     heading_offset: F64, speed: F64, previous_speed: F64, dt: float,
+                     now: float, ego: int, odometer: F64, end_of_road: B, x: F64, y: F64,
+                     z: F64, heading: F64, pitch: F64, t: F64, on_road: B,
+                     acceleration: F64, standstill_since: F64, end_of_road_since: F64,
+                     off_road_since: F64, length: F64, width: F64, cx: F64, cy: F64,
+                     traffic_visible: B, colliding: B, collided: B, collision_time: F64,
+                     min_ttc: F64, min_distance: F64) -> None:
+    """``advance`` for episodes ``a`` to ``b`` only (rows as views, no copies): large batches
+    run it in shares, one per core (``simhub.engine.shares``); it releases the GIL."""
     move_and_place(RoadArrays(*road_tables), mode[a:b], present[a:b], road[a:b], lane[a:b],
                    s[a:b], offset[a:b], direction[a:b], heading_offset[a:b], speed[a:b], dt,
                    odometer[a:b], end_of_road[a:b], x[a:b], y[a:b], z[a:b], heading[a:b],
@@ -291,40 +283,9 @@ def advance(road_tables: tuple[Any, ...], mode: I64, present: B, road: I64, lane
     ``road_tables`` is ``tuple(RoadArrays)``: numba types a plain tuple in C from its arrays'
     fingerprints but a namedtuple in Python, field by field, which with the second call
     made most of a one-episode step's cost (~80 -> ~45 us on a loaded 2-core machine)."""
-    _advance_episodes(road_tables, 0, s.shape[0], mode, present, road, lane, s,
-                      offset, direction, heading_offset, speed, previous_speed, dt, now, ego,
-                      odometer, end_of_road, x, y, z, heading, pitch, t, on_road,
-                      acceleration, standstill_since, end_of_road_since, off_road_since,
-                      length, width, cx, cy, traffic_visible, colliding, collided,
-                      collision_time, min_ttc, min_distance)
-
-
-def advance_parallel(road_tables: tuple[Any, ...], *arrays_and_scalars: Any) -> None:
-    """``advance`` (same arguments) with the episodes split into one share per core, each
-    moved on its own thread (the kernel releases the GIL), for batches of at least
-    ``PARALLEL_EPISODES``. Episodes do not interact, so every value is the one ``advance``
-    gives."""
-    episodes = arrays_and_scalars[3].shape[0]  # s
-    pool, workers = _pool()
-    bounds = [episodes * i // workers for i in range(workers + 1)]
-    mine, *theirs = itertools.pairwise(bounds)
-    shares = [pool.submit(_advance_episodes, road_tables, a, b, *arrays_and_scalars)
-              for a, b in theirs]
-    _advance_episodes(road_tables, *mine, *arrays_and_scalars)
-    for share in shares:
-        share.result()
-
-
-@functools.cache
-def _pool() -> tuple[ThreadPoolExecutor, int]:
-    """The movement threads: one per core this process may use besides the caller's.
-
-    ``OMP_NUM_THREADS``, where set, caps the count: Ray sets it to a task's ``num_cpus``, so
-    a chunk on the cluster uses the cores it was given, not the node's.
-    """
-    workers = len(os.sched_getaffinity(0))
-    cap = os.environ.get("OMP_NUM_THREADS", "")
-    if cap.isdigit() and int(cap) > 0:
-        workers = min(workers, int(cap))
-    workers = max(1, workers)
-    return ThreadPoolExecutor(workers - 1 or 1, thread_name_prefix="simhub-advance"), workers
+    advance_episodes(0, s.shape[0], road_tables, mode, present, road, lane, s,
+                     offset, direction, heading_offset, speed, previous_speed, dt, now, ego,
+                     odometer, end_of_road, x, y, z, heading, pitch, t, on_road,
+                     acceleration, standstill_since, end_of_road_since, off_road_since,
+                     length, width, cx, cy, traffic_visible, colliding, collided,
+                     collision_time, min_ttc, min_distance)

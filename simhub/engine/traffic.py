@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simhub.dynamics import IdmParams, MobilParams, mobil_lane_changes
+from simhub.engine import shares
 from simhub.engine.context import Context
 from simhub.engine.kinematics import lane_center_t
 from simhub.engine.world import MODE_ROAD
@@ -127,9 +128,13 @@ class Traffic:
                                 w.heading_offset, self.start_t, self.target_lane, self.elapsed,
                                 self.scratch)
             else:
-                _idm_step(self._columns, self._params, ctx.longitudinal_control, w.mode, w.road,
-                          w.s, w.t, w.direction, w.speed, w.heading, w.length, w.width,
-                          w.center_x, solid, w.friction, ctx.dt, self.scratch)
+                args = (self._columns, self._params, ctx.longitudinal_control, w.mode, w.road,
+                        w.s, w.t, w.direction, w.speed, w.heading, w.length, w.width,
+                        w.center_x, solid, w.friction, ctx.dt, self.scratch)
+                if shares.parallel(w.episodes):
+                    shares.in_shares(_idm_share, w.episodes, *args)
+                else:
+                    _idm_step(*args)
         self._mobil(ctx)
 
     def _mobil(self, ctx: Context) -> None:
@@ -210,6 +215,17 @@ def _idm_step(columns: I64, params: F64, control: B, mode: I64, road: I64, s: F6
     for j in range(columns.shape[0]):
         _idm_column(j, columns[j], params, control, mode, road, s, t, direction, speed,
                     heading, length, width, cx, solid, friction, dt, scratch)
+
+
+@numba.njit(cache=True, nogil=True)
+def _idm_share(a: int, b: int, columns: I64, params: F64, control: B, mode: I64, road: I64,
+               s: F64, t: F64, direction: F64, speed: F64, heading: F64, length: F64,
+               width: F64, cx: F64, solid: B, friction: F64, dt: float, scratch: F64) -> None:
+    """``_idm_step`` for episodes ``a`` to ``b`` only (rows as views): large batches run it
+    in shares, one per core (``simhub.engine.shares``)."""
+    _idm_step(columns, params[:, :, a:b], control[a:b], mode[a:b], road[a:b], s[a:b],
+              t[a:b], direction[a:b], speed[a:b], heading[a:b], length[a:b], width[a:b],
+              cx[a:b], solid[a:b], friction[a:b], dt, scratch[:, a:b])
 
 
 @numba.njit(cache=True)

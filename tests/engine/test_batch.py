@@ -29,19 +29,24 @@ def test_batch_equals_each_episode_alone() -> None:
         assert batch.metrics.min_ttc[e] == single.metrics.min_ttc[0]
 
 
-def test_parallel_movement_equals_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Large batches move on all cores (``advance_parallel``: a share of the episodes per
-    thread); the result is the one thread's, bit for bit."""
-    from simhub.engine import physics
+def test_large_batches_in_shares_equal_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large batches run movement and IDM drivers in shares of the episodes, one thread each
+    (``simhub.engine.shares``); the result is the one thread's, bit for bit. Three shares of
+    an uneven count, whatever the machine's cores."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from simhub.engine import shares
 
     variants = [c.scenario for c in load_distribution(LIBRARY / "ncap_ccrm_distribution.xosc")]
     chosen = variants + variants[:37]
     serial, parallel = compile_batch(chosen, 0.01), compile_batch(chosen, 0.01)
-    for _ in range(400):
-        monkeypatch.setattr(physics, "PARALLEL_EPISODES", 10**9)
-        serial.step()
-        monkeypatch.setattr(physics, "PARALLEL_EPISODES", 1)
-        parallel.step()
+    with ThreadPoolExecutor(2) as pool:
+        monkeypatch.setattr(shares, "_pool", lambda: (pool, 3))
+        for _ in range(400):
+            monkeypatch.setattr(shares, "PARALLEL_EPISODES", 10**9)
+            serial.step()
+            monkeypatch.setattr(shares, "PARALLEL_EPISODES", 1)
+            parallel.step()
     for name in ("x", "y", "heading", "speed", "acceleration", "s", "t", "odometer",
                  "standstill_since"):
         np.testing.assert_array_equal(getattr(parallel.world, name),
@@ -49,7 +54,7 @@ def test_parallel_movement_equals_one_thread(monkeypatch: pytest.MonkeyPatch) ->
     for name in ("collided", "collision_time", "min_ttc", "min_distance"):
         np.testing.assert_array_equal(getattr(parallel.metrics, name),
                                       getattr(serial.metrics, name), err_msg=name)
-    assert len(np.unique(parallel.world.x[:, 0])) > 10  # the episodes differ
+    assert len(np.unique(parallel.world.speed[:, 0])) > 10  # the IDM egos differ
 
 
 def _external_ccrs(tmp_path):  # type: ignore[no-untyped-def]

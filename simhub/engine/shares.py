@@ -1,0 +1,56 @@
+"""Large batches on every core: a kernel over episodes ``[a, b)`` run on one share of the
+episodes per thread.
+
+Episodes of a batch do not interact, so a step's per-episode kernels can run side by side on
+disjoint rows; they release the GIL (``nogil``), so Python threads give real parallelism
+without numba's threading layers (which are not safe for calls from several threads, and
+compile for minutes). Batches below ``PARALLEL_EPISODES`` stay on the calling thread:
+evaluation chunks (a few hundred episodes) already run one process per core, where more
+threads would only contend.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+#: From this many episodes a step's per-episode kernels run on every core.
+PARALLEL_EPISODES = 2048
+
+
+def in_shares(kernel: Callable[..., Any], episodes: int, *args: Any) -> None:
+    """``kernel(a, b, *args)`` for consecutive shares ``[a, b)`` of ``range(episodes)``, one
+    per core, the first on the calling thread; returns when every share is done (and raises
+    what any raised)."""
+    pool, workers = _pool()
+    bounds = [episodes * i // workers for i in range(workers + 1)]
+    mine, *theirs = itertools.pairwise(bounds)
+    shares = [pool.submit(kernel, a, b, *args) for a, b in theirs]
+    kernel(*mine, *args)
+    for share in shares:
+        share.result()
+
+
+def parallel(episodes: int) -> bool:
+    """Whether a batch of ``episodes`` runs its per-episode kernels in shares."""
+    return episodes >= PARALLEL_EPISODES and _pool()[1] > 1
+
+
+@functools.cache
+def _pool() -> tuple[ThreadPoolExecutor, int]:
+    """The share threads (one per core this process may use, besides the caller's) and the
+    number of shares.
+
+    ``OMP_NUM_THREADS``, where set, caps the count: Ray sets it to a task's ``num_cpus``, so
+    a chunk on the cluster uses the cores it was given, not the node's.
+    """
+    workers = len(os.sched_getaffinity(0))
+    cap = os.environ.get("OMP_NUM_THREADS", "")
+    if cap.isdigit() and int(cap) > 0:
+        workers = min(workers, int(cap))
+    workers = max(1, workers)
+    return ThreadPoolExecutor(workers - 1 or 1, thread_name_prefix="simhub-share"), workers
