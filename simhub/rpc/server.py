@@ -72,7 +72,12 @@ class RpcServer:
                 SessionServicer(app.sessions, self._blocking), ours
             )
         booking_pb2_grpc.add_BookingServiceServicer_to_server(
-            BookingServicer(app.booking_service, self._blocking, app.clock),
+            BookingServicer(
+                app.booking_service,
+                self._blocking,
+                app.clock,
+                reads_inline=app.db.dialect == "sqlite",
+            ),
             ours,
         )
         if app.scenarios is not None:
