@@ -2,8 +2,9 @@
 
 - RTF (simulated s / wall s) of cut-in.xosc (esmini sample) and the highway merge (library),
   for stepping alone (after loading) and for the whole `simhub scenario run` command
-  (start-up, reading the road, writing nothing); stepping is ``BatchWorld.run``, the fused
-  kernel (``simhub.engine.fused``) where the scenario allows it, beside the Python step;
+  (start-up, reading the road, writing nothing; median of 5 runs); stepping is
+  ``BatchWorld.run``, the fused kernel (``simhub.engine.fused``) where the scenario allows
+  it, beside the Python step;
 - batched throughput (episode-steps per second) for 1, 100 and 10,000 CCRm variants stepped as
   one batch, beside a plain per-episode Python loop over the same engine in the same run;
 - esmini on the same files when an ``esmini`` binary is on PATH (else null).
@@ -18,10 +19,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simhub.engine import BatchWorld
 
 ROOT = Path(__file__).resolve().parents[1]
 INTEROP = ROOT.parent / "shared" / "interop" / "esmini" / "xosc"
@@ -44,12 +50,17 @@ def stepping_rtf(path: Path, duration: float, fused: bool = True) -> float:
     return batch.world.time / (time.perf_counter() - start)
 
 
-def process_rtf(path: Path, duration: float) -> float:
+def process_rtf(path: Path, duration: float, runs: int = 5) -> float:
+    """RTF of the whole ``simhub scenario run`` command: the median of ``runs`` runs (a single
+    process start moves by half a second on a busy machine)."""
     command = [sys.executable, "-m", "simhub", "scenario", "run", str(path), "--dt", str(DT),
                "--duration", str(duration)]
-    start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
-    return duration / (time.perf_counter() - start)
+    walls = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        walls.append(time.perf_counter() - start)
+    return duration / statistics.median(walls)
 
 
 def esmini_rtf(path: Path, duration: float) -> float | None:
@@ -62,37 +73,45 @@ def esmini_rtf(path: Path, duration: float) -> float | None:
     return duration / (time.perf_counter() - start)
 
 
-def throughput(episodes: int, steps: int) -> tuple[float, float, float]:
+def throughput(episodes: int, steps: int, rounds: int = 7) -> tuple[float, float, float]:
     """(batched, batched on one thread, per-episode loop) episode-steps per second for
-    ``episodes`` CCRm variants. A batch of ``PARALLEL_EPISODES`` or more moves its entities on
-    every core; the one-thread figure is the same batch with that turned off."""
+    ``episodes`` CCRm variants: medians of ``rounds`` rounds, each stepping the three
+    ``steps`` times in turn (so a busy moment of the machine falls on all of them alike).
+    A batch of ``PARALLEL_EPISODES`` or more runs its per-episode kernels on every core
+    (``simhub.engine.shares``); the one-thread figure is the same batch with that off."""
     from simhub.engine import compile_batch, shares
     from simhub.scenario import load_distribution
 
     base = [c.scenario for c in load_distribution(CCRM)]
     variants = (base * (episodes // len(base) + 1))[:episodes]
-    rates = []
+    batch, one_thread = compile_batch(variants, DT), compile_batch(variants, DT)
+    loop_episodes = min(episodes, 100)  # the loop's rate per episode-step does not depend on E
+    singles = [compile_batch([v], DT) for v in variants[:loop_episodes]]
     threshold = shares.PARALLEL_EPISODES
-    for parallel_from in (threshold, sys.maxsize):
+
+    def batch_rate(world: BatchWorld, parallel_from: int) -> float:
         shares.PARALLEL_EPISODES = parallel_from
-        batch = compile_batch(variants, DT)
-        batch.step()
+        try:
+            start = time.perf_counter()
+            for _ in range(steps):
+                world.step()
+            return episodes * steps / (time.perf_counter() - start)
+        finally:
+            shares.PARALLEL_EPISODES = threshold
+
+    def loop_rate() -> float:
         start = time.perf_counter()
         for _ in range(steps):
-            batch.step()
-        rates.append(episodes * steps / (time.perf_counter() - start))
-    shares.PARALLEL_EPISODES = threshold
-    batched, one_thread = rates
-    loop_episodes = min(episodes, 20)  # the loop's rate per episode-step does not depend on E
-    singles = [compile_batch([v], DT) for v in variants[:loop_episodes]]
-    for single in singles:
-        single.step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        for single in singles:
-            single.step()
-    looped = loop_episodes * steps / (time.perf_counter() - start)
-    return batched, one_thread, looped
+            for single in singles:
+                single.step()
+        return loop_episodes * steps / (time.perf_counter() - start)
+
+    batch_rate(batch, threshold), batch_rate(one_thread, sys.maxsize), loop_rate()  # warm
+    rates: list[tuple[float, float, float]] = [
+        (batch_rate(batch, threshold), batch_rate(one_thread, sys.maxsize), loop_rate())
+        for _ in range(rounds)]
+    batched, alone, looped = (statistics.median(column) for column in zip(*rates, strict=True))
+    return batched, alone, looped
 
 
 def main() -> None:
@@ -106,14 +125,16 @@ def main() -> None:
     rows.append(("cut-in.xosc RTF, stepping", f"{rtf_cut_in:,.0f}"))
     rows.append(("cut-in.xosc RTF, Python step (no fused run)", f"{rtf_cut_in_python:,.0f}"))
     rows.append(("cut-in.xosc fused / Python step", f"{rtf_cut_in / rtf_cut_in_python:,.1f}x"))
-    rows.append(("cut-in.xosc RTF, whole command", f"{rtf_cut_in_process:,.1f}"))
+    rows.append(("cut-in.xosc RTF, whole command (median of 5)", f"{rtf_cut_in_process:,.1f}"))
+    rows.append(("cut-in.xosc whole command, wall s", f"{20.0 / rtf_cut_in_process:,.2f}"))
     rows.append(("highway_merge.xosc RTF, stepping", f"{rtf_merge:,.0f}"))
-    rows.append(("highway_merge.xosc RTF, whole command", f"{rtf_merge_process:,.1f}"))
+    rows.append(("highway_merge.xosc RTF, whole command (median of 5)",
+                 f"{rtf_merge_process:,.1f}"))
     rows.append(("esmini cut-in RTF, whole command", "n/a" if esmini is None else f"{esmini:,.0f}"))
     from simhub.engine.shares import PARALLEL_EPISODES
 
     results = {}
-    for episodes, steps in ((1, 300), (100, 200), (10_000, 50)):
+    for episodes, steps in ((1, 200), (100, 50), (10_000, 20)):
         batched, one_thread, looped = throughput(episodes, steps)
         results[episodes] = (batched, one_thread, looped)
         rows.append((f"CCRm x {episodes:,}: batch episode-steps/s", f"{batched:,.0f}"))
