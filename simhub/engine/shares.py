@@ -11,7 +11,6 @@ threads would only contend.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import os
 from collections.abc import Callable
@@ -40,7 +39,10 @@ def parallel(episodes: int) -> bool:
     return episodes >= PARALLEL_EPISODES and _pool()[1] > 1
 
 
-@functools.cache
+_pools: dict[int, tuple[ThreadPoolExecutor, int]] = {}  # by process id: a forked child
+# inherits the pool object but not its threads, and would wait for them forever
+
+
 def _pool() -> tuple[ThreadPoolExecutor, int]:
     """The share threads (one per core this process may use, besides the caller's) and the
     number of shares.
@@ -48,9 +50,14 @@ def _pool() -> tuple[ThreadPoolExecutor, int]:
     ``OMP_NUM_THREADS``, where set, caps the count: Ray sets it to a task's ``num_cpus``, so
     a chunk on the cluster uses the cores it was given, not the node's.
     """
-    workers = len(os.sched_getaffinity(0))
-    cap = os.environ.get("OMP_NUM_THREADS", "")
-    if cap.isdigit() and int(cap) > 0:
-        workers = min(workers, int(cap))
-    workers = max(1, workers)
-    return ThreadPoolExecutor(workers - 1 or 1, thread_name_prefix="simhub-share"), workers
+    pid = os.getpid()
+    if pid not in _pools:
+        workers = len(os.sched_getaffinity(0))
+        cap = os.environ.get("OMP_NUM_THREADS", "")
+        if cap.isdigit() and int(cap) > 0:
+            workers = min(workers, int(cap))
+        workers = max(1, workers)
+        pool = ThreadPoolExecutor(workers - 1 or 1, thread_name_prefix="simhub-share")
+        _pools.clear()
+        _pools[pid] = pool, workers
+    return _pools[pid]

@@ -3,6 +3,9 @@ controllers (a policy in the loop) drive through the dynamics model."""
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -97,3 +100,31 @@ def test_same_run_twice_is_bit_identical() -> None:
         batch.run(duration=3.0)
         runs.append(np.concatenate([batch.world.x.ravel(), batch.world.y.ravel()]))
     assert runs[0].tobytes() == runs[1].tobytes()
+
+
+def test_a_forked_child_gets_its_own_share_threads() -> None:
+    """A child forked after the parent ran shares inherits the pool object but none of its
+    threads; it must start its own instead of waiting for them forever."""
+    from simhub.engine import shares
+
+    seen: list[int] = []
+    shares.in_shares(lambda a, b: seen.append(b - a), 10)
+    assert sum(seen) == 10
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only when a share ran on a new thread and returned
+        try:
+            done: list[int] = []
+            shares.in_shares(lambda a, b: done.append(b - a), 10)
+            os._exit(0 if sum(done) == 10 else 1)
+        finally:
+            os._exit(2)
+    start = time.monotonic()
+    while time.monotonic() - start < 30:
+        finished, status = os.waitpid(pid, os.WNOHANG)
+        if finished:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    raise AssertionError("the forked child waited for share threads it does not have")
