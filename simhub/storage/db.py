@@ -141,6 +141,32 @@ class Database:
             self._own.connection = connection
         return connection
 
+    @contextmanager
+    def own_read(self) -> Iterator[Any | None]:
+        """A read transaction (BEGIN ... ROLLBACK) on this thread's own connection; None
+        where that connection is in one already (the caller then takes a pooled one). A
+        connection whose BEGIN or ROLLBACK fails is dropped (the next call opens another)."""
+        if getattr(self._own, "reading", False):
+            yield None
+            return
+        connection = self.own_connection()
+        self._own.reading = True
+        try:
+            try:
+                execute(connection, "BEGIN")
+            except Exception:
+                self.drop_own_connection()
+                raise
+            try:
+                yield connection
+            finally:
+                try:
+                    execute(connection, "ROLLBACK")
+                except Exception:
+                    self.drop_own_connection()
+        finally:
+            self._own.reading = False
+
     def drop_own_connection(self) -> None:
         """Close this thread's own connection (after an error: the next call opens another)."""
         connection = getattr(self._own, "connection", None)
@@ -156,6 +182,15 @@ class Database:
         for connection in owned:
             connection.close()
         self.engine.dispose()
+
+
+def execute(connection: Any, statement: str) -> None:
+    """Run one parameterless *statement* on a driver (or pool proxy) connection."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
 
 
 def normalise_url(url: str) -> str:
