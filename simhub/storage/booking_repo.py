@@ -474,10 +474,15 @@ def _rules(row: BookingSettingsRow) -> BookingRules:
     return BookingRules(**{name: getattr(row, name) for name in BookingRules.__dataclass_fields__})
 
 
+#: Change-log reads kept per store (see ``SqlBookingStore.changes``).
+CHANGES_READ = 64
+
+
 class SqlBookingStore:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._dialect = sql.Dialect(db.is_postgres)
+        self._changes_read: dict[tuple[int, int], tuple[Change, ...] | None] = {}
 
     def _query(self, statement: str, params: dict[str, Any]) -> list[Any]:
         """Rows of one statement on a pooled connection (no session, no statement building:
@@ -509,19 +514,31 @@ class SqlBookingStore:
             raise
         return None if row is None else (int(row[0]), int(row[1]))
 
-    def changes(self, after: int, upto: int) -> list[Change] | None:
+    def changes(self, after: int, upto: int) -> tuple[Change, ...] | None:
         """The bookings written under bookings counters in (after, upto], in order; None
-        where a counter in between logged none (a policy change) or was pruned."""
-        if not 0 <= upto - after <= sql.KEEP_GENERATIONS // 2:
-            return None
-        found = [
-            Change(int(g), org, bool(motion), bool(planned), read_time(b0), read_time(b1), int(m))
-            for g, org, motion, planned, b0, b1, m in self._query(
-                sql.CHANGES, {"after": after, "upto": upto}
+        where a counter in between logged none (a policy change) or was pruned.
+
+        Kept for the next caller asking the same: the service's caches each advance over
+        the same counters, and what committed counters logged never changes (a later
+        pruning only makes the log forget it)."""
+        key = (after, upto)
+        if key in self._changes_read:
+            return self._changes_read[key]
+        found: tuple[Change, ...] | None = None
+        if 0 <= upto - after <= sql.KEEP_GENERATIONS // 2:
+            found = tuple(
+                Change(
+                    int(g), org, bool(motion), bool(planned), read_time(b0), read_time(b1), int(m)
+                )
+                for g, org, motion, planned, b0, b1, m in self._query(
+                    sql.CHANGES, {"after": after, "upto": upto}
+                )
             )
-        ]
-        if {c.generation for c in found} != set(range(after + 1, upto + 1)):
-            return None
+            if {c.generation for c in found} != set(range(after + 1, upto + 1)):
+                found = None
+        if len(self._changes_read) >= CHANGES_READ:
+            self._changes_read.clear()
+        self._changes_read[key] = found
         return found
 
     @contextmanager
