@@ -16,7 +16,7 @@ from tests.web.conftest import ARTIFACTS, UNLABELLED, RunningWeb, sign_in
 
 
 def _rival_and_blackout(app: App, tokens: Tokens, day_start: Any) -> None:
-    """Another company's booking (busy for us) and a blackout the same week."""
+    """Another company's booking (busy for us) and a blackout the same day."""
     rival = app.identity.authenticate(tokens.other_engineer)
     operator = app.identity.authenticate(tokens.operator)
     query = SlotQuery(
@@ -32,7 +32,9 @@ def _rival_and_blackout(app: App, tokens: Tokens, day_start: Any) -> None:
         rival, BookingSpec("commercial", BookingMode.MOTION, slot.start, slot.end, "rival test")
     )
     app.booking_service.approve(operator, booking.id)
-    start = day_start + timedelta(days=2, hours=16)
+    # on the booked day itself: the calendar shows that day's week, and two days later
+    # fell into the next week whenever the first free slot was on a Saturday or Sunday
+    start = day_start + timedelta(hours=16)
     app.booking_service.add_blackout(operator, start, start + timedelta(hours=3), "maintenance")
 
 
