@@ -251,10 +251,7 @@ class BatchWorld:
                     w.off_road_since, w.length, w.width, w.center_x, w.center_y,
                     ctx.traffic_visible, w.colliding, m.collided, m.collision_time, m.min_ttc,
                     m.min_distance)
-            if shares.parallel(w.episodes):
-                shares.in_shares(advance_episodes, w.episodes, *args)
-            else:
-                advance(*args)
+            shares.run(advance, advance_episodes, w.episodes, *args)
             return
         self._move()
         derive_all(w.time, self.ego, w.speed, previous_speed, self.dt, w.acceleration,

@@ -34,9 +34,14 @@ def in_shares(kernel: Callable[..., Any], episodes: int, *args: Any) -> None:
         share.result()
 
 
-def parallel(episodes: int) -> bool:
-    """Whether a batch of ``episodes`` runs its per-episode kernels in shares."""
-    return episodes >= PARALLEL_EPISODES and _pool()[1] > 1
+def run(whole: Callable[..., Any], share: Callable[..., Any], episodes: int,
+        *args: Any) -> None:
+    """``whole(*args)`` on the calling thread, or for a batch of ``PARALLEL_EPISODES`` or
+    more (and more than one core) ``share(a, b, *args)`` in shares (``in_shares``)."""
+    if episodes >= PARALLEL_EPISODES and _pool()[1] > 1:
+        in_shares(share, episodes, *args)
+    else:
+        whole(*args)
 
 
 _pools: dict[int, tuple[ThreadPoolExecutor, int]] = {}  # by process id: a forked child

@@ -131,10 +131,7 @@ class Traffic:
                 args = (self._columns, self._params, ctx.longitudinal_control, w.mode, w.road,
                         w.s, w.t, w.direction, w.speed, w.heading, w.length, w.width,
                         w.center_x, solid, w.friction, ctx.dt, self.scratch)
-                if shares.parallel(w.episodes):
-                    shares.in_shares(_idm_share, w.episodes, *args)
-                else:
-                    _idm_step(*args)
+                shares.run(_idm_step, _idm_share, w.episodes, *args)
         self._mobil(ctx)
 
     def _mobil(self, ctx: Context) -> None:
