@@ -25,13 +25,15 @@ between it and its platform neighbours, the organisation's quota margin, its lis
 that the booking sorts into). Cached are the results before the caller's visibility is
 applied; tenancy is decided per call. The results that depend on the facility's mounted cabin
 (a day with no planned motion booking before it) are not cached. Writes always check against
-the policy as of their own transaction (the one whose counter they read inside it).
+the policy as of their own transaction (the one whose counter they read inside it). Reads also
+keep an organisation's motion minutes per quota window (dropped by any logged change of its
+motion bookings in those windows); writes sum them in their own transaction.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -262,6 +264,9 @@ class BookingService:
         self._schedules: GenerationCache[tuple[tuple[Booking, ...], tuple[ChangeoverStep, ...]]]
         self._schedules = GenerationCache(store.changes)
         self._listings: GenerationCache[tuple[Booking, ...]] = GenerationCache(store.changes)
+        # (organisation, quota windows) -> its motion minutes in each (reads only, see _context)
+        self._motion_used: GenerationCache[Mapping[tuple[datetime, datetime], int]]
+        self._motion_used = GenerationCache(store.changes)
         # (cached answer's id, viewer) -> (that answer, the policy, the schedule shown)
         self._shown_schedules: dict[tuple[int, str | None], tuple[object, Policy, Schedule]] = {}
 
@@ -313,18 +318,49 @@ class BookingService:
         organisation_id: str,
         start: datetime,
         end: datetime,
+        read_at: Generation | None = None,
     ) -> tuple[RuleContext, list[Booking]]:
         """A rule context for proposals inside [start, end): the bookings that can meet them,
         the organisation's motion minutes in every quota window they touch (summed by the
-        database), the neighbours."""
+        database), the neighbours. *read_at*: the counters a read (never a write) took before
+        *tx*; the minutes then come from the cache while no logged change of the
+        organisation's motion bookings meets the windows (see ``_motion_minutes``)."""
         pad = self._max_mount + self._max_unmount
         bookings = {b.id: b for b in tx.holding_between(start - pad, end + pad)}
         windows = quota_windows(start, end, zone(policy.time_zone))
-        used = {organisation_id: tx.motion_minutes_of(organisation_id, windows)}
+        used = {organisation_id: self._motion_minutes(tx, organisation_id, windows, read_at)}
         for b in tx.motion_neighbours(start, end):
             bookings.setdefault(b.id, b)
         found = list(bookings.values())
         return RuleContext(policy, self.cabins, found, now, motion_used=used), found
+
+    def _motion_minutes(
+        self,
+        tx: BookingTransaction,
+        organisation_id: str,
+        windows: Sequence[tuple[datetime, datetime]],
+        read_at: Generation | None,
+    ) -> Mapping[tuple[datetime, datetime], int]:
+        """``tx.motion_minutes_of``, kept for reads at *read_at* (the sum over a month of
+        bookings was the dearest query of a RequestBooking or a FindSlots miss). Any logged
+        change of one of the organisation's motion bookings whose period meets the windows
+        drops it (a margin of 0: every motion minute counts), as does a policy change."""
+        if read_at is None or not windows:
+            return tx.motion_minutes_of(organisation_id, windows)
+        key = (organisation_id, tuple(windows))
+        found = self._motion_used.get(read_at, key)
+        if found is None:
+            found = tx.motion_minutes_of(organisation_id, windows)
+            reads = Reads(
+                quota=QuotaMargin(
+                    organisation_id,
+                    min(w0 for w0, _ in windows),
+                    max(w1 for _, w1 in windows),
+                    0,
+                )
+            )
+            self._motion_used.put(read_at, key, found, reads)
+        return found
 
     def _visible(self, principal: Principal, booking: Booking | None, booking_id: str) -> Booking:
         if booking is None or not principal.can_see(booking.organisation_id):
@@ -468,7 +504,9 @@ class BookingService:
             if tx.sweep_due(late, now):
                 return None
             proposal = Proposal(organisation, cabin.id, spec.mode, spec.start, spec.end)
-            context, _ = self._context(tx, policy, now, organisation, spec.start, spec.end)
+            context, _ = self._context(
+                tx, policy, now, organisation, spec.start, spec.end, generation
+            )
         violations = check(proposal, context)
         if violations:
             raise _rejection(organisation, violations)
@@ -747,7 +785,13 @@ class BookingService:
             policy = self._read_policy(tx, generation)
             key = (query, _time_key(query, policy, now))
             context, bookings = self._context(
-                tx, policy, now, query.organisation_id, query.window_start, query.window_end
+                tx,
+                policy,
+                now,
+                query.organisation_id,
+                query.window_start,
+                query.window_end,
+                generation,
             )
         # the mounted cabin only counts where no motion booking ends before the window
         # (a facility read: skipped where it cannot matter, and such results are not cached)

@@ -181,3 +181,31 @@ def test_a_request_rechecks_what_another_process_booked_after_its_early_read(
     # with nothing in between, the early read's context decides the write, as before
     later = BookingSpec("passenger", BookingMode.MOTION, at(3, 12), at(3, 13))
     assert service.request(people.engineer, later).start == at(3, 12)
+
+
+def test_quota_minutes_kept_for_reads_follow_another_processs_writes(
+    app: App, other_process: App, people: People
+) -> None:
+    """Reads keep an organisation's motion minutes per quota window: a booking or a
+    cancellation made elsewhere in the same week must reach the next slot search and the
+    next request's early read (kept minutes would offer spent quota, or refuse a freed one)."""
+    operator = principal(app, issue(app, "Facility", Role.OPERATOR))
+    service = app.booking_service
+    service.set_quota(operator, Quota(people.engineer.organisation_id, 1, 2000))
+    elsewhere = other_process.booking_service
+
+    def free_hours(results: int) -> list[datetime]:  # a new max_results: the slots not cached
+        query = SlotQuery("", "passenger", BookingMode.MOTION, 60, at(4, 6), at(5, 6), results)
+        return [s.start for s in service.find_slots(people.engineer, query)]
+
+    assert free_hours(50)  # nothing used this week
+    held = elsewhere.request(
+        people.engineer, BookingSpec("commercial", BookingMode.MOTION, at(3, 9), at(3, 10))
+    )
+    assert free_hours(49) == []  # the week's hour is spent
+    wanted = BookingSpec("passenger", BookingMode.MOTION, at(4, 9), at(4, 10))
+    with pytest.raises(QuotaExceeded):
+        service.request(people.engineer, wanted)
+    elsewhere.cancel(people.engineer, held.id)
+    assert free_hours(48)
+    assert service.request(people.engineer, wanted).start == at(4, 9)
