@@ -20,7 +20,7 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from simhub.booking.model import (
@@ -99,6 +99,9 @@ def zone(name: str) -> ZoneInfo:
 
 # -- opening hours --------------------------------------------------------------------------
 
+#: ``opening_windows`` answers kept (a few days around each booking or search: small).
+OPENING_WINDOWS_KEPT = 4096
+
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
@@ -118,8 +121,19 @@ def _local_minute(day: date, minute: int, tz: ZoneInfo) -> datetime:
 
 def opening_windows(
     hours: Sequence[OpeningInterval], tz: ZoneInfo, first: date, last: date
-) -> list[tuple[datetime, datetime]]:
-    """The open periods (UTC) of local days *first*..*last*, touching ones merged."""
+) -> tuple[tuple[datetime, datetime], ...]:
+    """The open periods (UTC) of local days *first*..*last*, touching ones merged.
+
+    Kept per arguments (``OPENING_WINDOWS_KEPT``): a pure function of immutable values that
+    every rule check and slot search asked again for the same days (~6% of a RequestBooking:
+    a zone conversion per interval and day)."""
+    return _opening_windows(tuple(hours), tz, first, last)
+
+
+@lru_cache(maxsize=OPENING_WINDOWS_KEPT)
+def _opening_windows(
+    hours: tuple[OpeningInterval, ...], tz: ZoneInfo, first: date, last: date
+) -> tuple[tuple[datetime, datetime], ...]:
     windows: list[tuple[datetime, datetime]] = []
     day = first
     while day <= last:
@@ -139,7 +153,7 @@ def opening_windows(
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         elif end > start:
             merged.append((start, end))
-    return merged
+    return tuple(merged)
 
 
 def minute_text(minute: int) -> str:
@@ -261,7 +275,7 @@ class RuleContext:
         for b in holding:
             if b.mode is BookingMode.MOTION:
                 self._org_motion.setdefault(b.organisation_id, []).append((b.start, b.end))
-        self._windows: dict[date, list[tuple[datetime, datetime]]] = {}
+        self._windows: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
         self._used: dict[tuple[str, datetime, datetime], int] = {}
         self._summed = frozenset(motion_used or ())
         for organisation, per_window in (motion_used or {}).items():
@@ -277,7 +291,7 @@ class RuleContext:
             self._quota_windows[key] = window(at, self.tz)
         return self._quota_windows[key]
 
-    def open_windows_around(self, day: date) -> list[tuple[datetime, datetime]]:
+    def open_windows_around(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         if day not in self._windows:
             self._windows[day] = opening_windows(
                 self.policy.opening_hours,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,6 +31,7 @@ from simhub.booking.rules import (
     RuleContext,
     blocked_period,
     check,
+    opening_windows,
     validate_opening_hours,
     validate_rules,
 )
@@ -350,3 +352,28 @@ def test_taken_starts_are_exactly_the_starts_availability_refuses(
         proposal = Proposal("org", cabin, mode, start, start + timedelta(minutes=15 * quarters))
         refused = {v.rule for v in check(proposal, context)} & AVAILABILITY_RULES
         assert any(a < start < b for a, b in taken) == bool(refused), (start, refused)
+
+
+def test_opening_windows_kept_per_hours_zone_and_days() -> None:
+    """``opening_windows`` keeps its answers: other hours, another zone or other days (a DST
+    change inside them) must each get their own, never one kept for different arguments."""
+    berlin, tokyo = ZoneInfo("Europe/Berlin"), ZoneInfo("Asia/Tokyo")
+    early = tuple(OpeningInterval(d, 6 * 60, 12 * 60) for d in range(7))
+    late = tuple(OpeningInterval(d, 12 * 60, 22 * 60) for d in range(7))
+    march = date(2026, 3, 28), date(2026, 3, 30)  # Berlin moves to summer time on the 29th
+    for hours in (early, late, early):
+        for tz in (berlin, tokyo, berlin):
+            for first, last in (march, (date(2026, 3, 2), date(2026, 3, 3)), march):
+                expected = []
+                day = first
+                while day <= last:  # every day open from opens to closes, local time
+                    for i in (i for i in hours if i.weekday == day.weekday()):
+                        opens = datetime.combine(day, datetime.min.time(), tz)
+                        expected.append(
+                            (
+                                (opens + timedelta(minutes=i.opens_minute)).astimezone(UTC),
+                                (opens + timedelta(minutes=i.closes_minute)).astimezone(UTC),
+                            )
+                        )
+                    day += timedelta(days=1)
+                assert list(opening_windows(hours, tz, first, last)) == expected
