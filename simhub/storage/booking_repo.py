@@ -345,9 +345,9 @@ class SqlBookingTransaction:
         return {window: int(minutes) for window, minutes in zip(windows, row, strict=True)}
 
     def motion_neighbours(self, start: datetime, end: datetime) -> list[Booking]:
-        before = self._booking(sql.NEIGHBOUR_BEFORE, start=start)
-        after = self._booking(sql.NEIGHBOUR_AFTER, end=end)
-        return [b for b in (before, after) if b is not None]
+        """The slot-holding motion booking that ends last by *start* and the one that
+        starts first from *end*, where there is one, in that order."""
+        return self._bookings(sql.MOTION_NEIGHBOURS, start=start, end=end)
 
     def last_planned_motion_before(self, at: datetime) -> Booking | None:
         return self._booking(_LAST_PLANNED, at=at)

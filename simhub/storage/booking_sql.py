@@ -143,6 +143,12 @@ NEIGHBOUR_BEFORE = (
 NEIGHBOUR_AFTER = (
     SELECT + f"{MOTION} AND state IN ({HOLDING_SQL}) AND start_at >= :end ORDER BY start_at LIMIT 1"
 )
+# both in one statement (one execute instead of two for every rule context); the one before
+# starts before :start, the one after at or after :end > :start: start order puts it second
+MOTION_NEIGHBOURS = (
+    f"SELECT * FROM ({NEIGHBOUR_BEFORE}) AS before_start"
+    f" UNION ALL SELECT * FROM ({NEIGHBOUR_AFTER}) AS after_end ORDER BY start_at"
+)
 _WAITLISTED = f"state = '{BookingState.WAITLISTED.value}'"
 WAITLISTED_MEETING = (
     SELECT + f"{_WAITLISTED} AND start_at < :end AND end_at > :start ORDER BY created_at, id"

@@ -62,4 +62,9 @@ def test_rows_read_as_sql_text_equal_what_the_orm_wrote(app: App) -> None:
         # waitlisted entries hold nothing; the neighbours are the nearest motion bookings
         assert wanted[6] not in tx.holding_between(day - timedelta(1), day + timedelta(1))
         assert tx.motion_neighbours(wanted[2].start, wanted[2].end) == [wanted[1], wanted[3]]
+        # one statement reads both sides: either may be missing, the order stays
+        assert tx.motion_neighbours(wanted[0].start, wanted[0].end) == [wanted[1]]
+        assert tx.motion_neighbours(wanted[5].start, wanted[5].end) == [wanted[4]]
+        assert tx.motion_neighbours(wanted[5].end, wanted[5].end + timedelta(1)) == [wanted[5]]
+        assert tx.motion_neighbours(day - timedelta(1), wanted[5].end) == []
         assert tx.waitlisted_meeting(day, day + timedelta(hours=1)) == [wanted[6]]
