@@ -11,7 +11,8 @@ with 5,000 bookings spread over a year.
 Servers run in their own processes (``simhub serve``, and this script with ``--echo``); the
 clients are grpc.aio coroutines in this process. Runs on SQLite, and on PostgreSQL when
 initdb/pg_ctl exist (a private throw-away server from tests/postgres.py). Prints a table per
-database; the last line is one JSON object (SQLite, 32 clients).
+database, with the CPU time each server process used per call answered (from /proc, Linux);
+the last lines are one JSON object per database (32 clients).
 
 Before measuring, both servers answer one second of the same mix, untimed (a fresh server
 process spends its first seconds importing and compiling). FindSlots is timed cold (each search
@@ -106,6 +107,23 @@ def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def cpu_seconds(process: subprocess.Popen[bytes]) -> float | None:
+    """User + system CPU time (s) *process* has used so far; None where /proc is missing."""
+    try:
+        with open(f"/proc/{process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms_per_call(used: list[float | None], calls: int) -> float | None:
+    """Server CPU (ms) per call answered, from the CPU each round used."""
+    if not calls or any(u is None for u in used):
+        return None
+    return sum(u for u in used if u is not None) / calls * 1e3
 
 
 def wait_ready(port: int) -> None:
@@ -244,6 +262,18 @@ async def _call(stub: Any, echo: Any, auth: Any, rng: random.Random, base: datet
         )
 
 
+def timed_round(
+    server: subprocess.Popen[bytes], used: list[float | None], load: Any
+) -> list[float]:
+    """Run one round of *load* (a ``run_clients`` coroutine) and append the CPU time the
+    *server* process used meanwhile to *used*; the round's latencies."""
+    before = cpu_seconds(server)
+    latencies: list[float] = asyncio.run(load)
+    after = cpu_seconds(server)
+    used.append(None if before is None or after is None else after - before)
+    return latencies
+
+
 def summarise(latencies: list[float], seconds: float) -> tuple[float, float, float]:
     ordered = sorted(latencies)
     p50 = ordered[len(ordered) // 2] * 1e3
@@ -281,8 +311,8 @@ def bench(name: str, database_url: str, seconds: float) -> dict[str, Any]:
             f" (a new window each), {find_warm_ms:.2f} ms (asked again, cached)"
         )
         print(
-            f"{'clients':>7} {'ours req/s':>11} {'p50 ms':>7} {'p99 ms':>7}"
-            f" {'echo req/s':>11} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6}"
+            f"{'clients':>7} {'ours req/s':>11} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7}"
+            f" {'echo req/s':>11} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7} {'ratio':>6}"
         )
         asyncio.run(run_clients(ours_port, 4, 1.0, token))  # warm up, untimed
         asyncio.run(run_clients(echo_port, 4, 1.0, None))
@@ -291,18 +321,23 @@ def bench(name: str, database_url: str, seconds: float) -> dict[str, Any]:
         for clients in CLIENTS:
             ours_latencies: list[float] = []
             echo_latencies: list[float] = []
+            ours_cpu: list[float | None] = []  # CPU seconds each server used per round
+            echo_cpu: list[float | None] = []
             for _ in range(ROUNDS):
-                ours_latencies += asyncio.run(
-                    run_clients(ours_port, clients, seconds / ROUNDS, token)
+                ours_latencies += timed_round(
+                    ours, ours_cpu, run_clients(ours_port, clients, seconds / ROUNDS, token)
                 )
-                echo_latencies += asyncio.run(
-                    run_clients(echo_port, clients, seconds / ROUNDS, None)
+                echo_latencies += timed_round(
+                    echo, echo_cpu, run_clients(echo_port, clients, seconds / ROUNDS, None)
                 )
             ours_rps, p50, p99 = summarise(ours_latencies, seconds)
             echo_rps, echo_p50, echo_p99 = summarise(echo_latencies, seconds)
+            ours_ms = cpu_ms_per_call(ours_cpu, len(ours_latencies))
+            echo_ms = cpu_ms_per_call(echo_cpu, len(echo_latencies))
             print(
-                f"{clients:>7} {ours_rps:>11.0f} {p50:>7.1f} {p99:>7.1f}"
-                f" {echo_rps:>11.0f} {echo_p50:>7.1f} {echo_p99:>7.1f} {ours_rps / echo_rps:>6.3f}"
+                f"{clients:>7} {ours_rps:>11.0f} {p50:>7.1f} {p99:>7.1f} {ours_ms or 0:>7.3f}"
+                f" {echo_rps:>11.0f} {echo_p50:>7.1f} {echo_p99:>7.1f} {echo_ms or 0:>7.3f}"
+                f" {ours_rps / echo_rps:>6.3f}"
             )
             result = {
                 "benchmark": "booking_load",
@@ -317,6 +352,9 @@ def bench(name: str, database_url: str, seconds: float) -> dict[str, Any]:
                 # waits N / rate on average, whatever the server does
                 "echo_p50_ms": round(echo_p50, 2),
                 "echo_p99_ms": round(echo_p99, 2),
+                # CPU time each server process used per call answered (ms; None: no /proc)
+                "cpu_ms_per_request": ours_ms and round(ours_ms, 3),
+                "echo_cpu_ms_per_request": echo_ms and round(echo_ms, 3),
                 "find_slots_ms": round(find_ms, 2),
                 "find_slots_cached_ms": round(find_warm_ms, 3),
             }
