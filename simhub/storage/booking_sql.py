@@ -30,6 +30,8 @@ COLUMNS = (
 _MODES = {m.value: m for m in BookingMode}
 _STATES = {s.value: s for s in BookingState}
 _PLACEHOLDER = re.compile(r":([a-z_][a-z0-9_]*)")
+#: How ``isoformat`` writes UTC's offset (SQLite stores the text without it).
+_UTC_OFFSET = "+00:00"
 
 
 def states_sql(states: Iterable[BookingState]) -> str:
@@ -65,7 +67,9 @@ class Dialect:
         value = value.astimezone(UTC)
         if self.postgres:
             return value
-        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        # the text without its offset: a UTC time's isoformat ends in "+00:00" (cheaper than
+        # a naive copy first: datetime.replace(tzinfo=...) costs more than the formatting)
+        return value.isoformat(" ", "microseconds")[: -len(_UTC_OFFSET)]
 
     def params(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """*values* with every datetime converted by ``time``."""
@@ -74,8 +78,8 @@ class Dialect:
 
 def read_time(value: Any) -> datetime:
     """A stored time back as a UTC-aware datetime."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if isinstance(value, str):  # naive UTC text: parsed with its offset in one step
+        return datetime.fromisoformat(value + _UTC_OFFSET)
     assert isinstance(value, datetime), value
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 

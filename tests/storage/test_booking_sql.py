@@ -4,12 +4,15 @@ what the ORM wrote, and compare times as the ORM stores them, on SQLite and Post
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from simhub.app import App
 from simhub.booking.model import Booking, BookingMode, BookingState, Transition
 from simhub.booking.service import BookingFilter
 from simhub.identity.model import Role
+from simhub.storage import booking_sql as sql
 from simhub.storage.booking_repo import SqlBookingStore
+from simhub.storage.booking_sql import read_time
 from tests.conftest import issue
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -68,3 +71,21 @@ def test_rows_read_as_sql_text_equal_what_the_orm_wrote(app: App) -> None:
         assert tx.motion_neighbours(wanted[5].end, wanted[5].end + timedelta(1)) == [wanted[5]]
         assert tx.motion_neighbours(day - timedelta(1), wanted[5].end) == []
         assert tx.waitlisted_meeting(day, day + timedelta(hours=1)) == [wanted[6]]
+
+
+def test_times_go_to_sqlite_as_fixed_width_utc_text_and_come_back_aware() -> None:
+    """``Dialect.time`` writes what ``UtcDateTime`` stores in SQLite (naive UTC text that
+    compares as time) and ``read_time`` reads it back as the same UTC instant."""
+    berlin, tokyo = ZoneInfo("Europe/Berlin"), ZoneInfo("Asia/Tokyo")
+    for value in (
+        datetime(2026, 3, 2, 6, 0, tzinfo=UTC),
+        datetime(2026, 3, 29, 3, 30, 0, 5, tzinfo=berlin),  # just after the spring change
+        datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=berlin),  # the repeated hour, second time
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=tokyo),
+    ):
+        utc = value.astimezone(UTC)
+        text = sql.Dialect(postgres=False).time(value)
+        assert text == f"{utc:%Y-%m-%d %H:%M:%S}.{utc.microsecond:06d}"
+        back = read_time(text)
+        assert back == utc and back.tzinfo is UTC
+        assert sql.Dialect(postgres=True).time(value) == utc
