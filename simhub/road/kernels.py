@@ -73,6 +73,11 @@ class RoadArrays(NamedTuple):
     ``start[r]:start[r + 1]`` of the matching table. Tables of cubics are ``(n, 5)`` with
     columns ``(s, a, b, c, d)``; ``geom_params`` is ``(n_geometries, 9)``.
     Lanes of a section are stored by id descending (left n..1, centre 0, right -1..-m).
+
+    ``section_fixed`` marks sections whose lanes all have one constant width; for their lanes
+    ``lane_border`` holds the outer border ``t`` [m] from the centre lane (0 for the centre
+    lane), summed outward in the order ``lane_and_extent`` sums: on a road without a lane
+    offset it reads the borders instead of evaluating every lane's width cubic.
     """
 
     road_length: F64
@@ -95,6 +100,8 @@ class RoadArrays(NamedTuple):
     lane_id: I64
     lane_width_start: I64
     lane_width: F64
+    section_fixed: B
+    lane_border: F64
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -375,6 +382,21 @@ def lane_borders(
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _fixed_lane_and_extent(arrays: RoadArrays, first: int, n_left: int, n_right: int,
+                           lane_id: int) -> tuple[float, float, float, float]:
+    """``lane_and_extent`` in a ``section_fixed`` section of a road without lane offset: the
+    borders summed at compile time (the same sums, so the same bits)."""
+    centre = first + n_left
+    left = arrays.lane_border[first]
+    right = arrays.lane_border[centre + n_right]
+    if lane_id > n_left or -lane_id > n_right:
+        return math.nan, math.nan, right, left
+    lane = centre - lane_id
+    inner = arrays.lane_border[lane + 1 if lane_id > 0 else lane - 1] if lane_id != 0 else 0.0
+    return inner, arrays.lane_border[lane], right, left
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def lane_and_extent(
     arrays: RoadArrays, road: int, lane_id: int, s: float
 ) -> tuple[float, float, float, float]:
@@ -386,10 +408,13 @@ def lane_and_extent(
     outward in the same order as there, so the values are the same to the last bit.
     """
     section = section_at(arrays, road, s)
-    offset, _ = _lane_offset(arrays, road, s)
     first = arrays.section_lane_start[section]
     n_left = arrays.section_left_count[section]
     n_right = arrays.section_lane_start[section + 1] - first - n_left - 1
+    if arrays.section_fixed[section] and s == s \
+            and arrays.road_offset_start[road] == arrays.road_offset_start[road + 1]:
+        return _fixed_lane_and_extent(arrays, first, n_left, n_right, lane_id)
+    offset, _ = _lane_offset(arrays, road, s)
     ds = s - arrays.section_s[section]
     inner = outer = math.nan
     if lane_id == 0:

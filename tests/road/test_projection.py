@@ -16,6 +16,7 @@ from simhub.road.kernels import road_extent
 from tests.road.helpers import ESMINI_XODR, document, geometry_xml, road_xml
 
 SAMPLES = sorted(ESMINI_XODR.glob("*.xodr")) if ESMINI_XODR.is_dir() else []
+LIBRARY_ROADS = sorted((Path(__file__).parents[2] / "scenarios" / "roads").glob("*.xodr"))
 
 
 def _road_points(net: RoadNetwork, road_id: str, n: int, seed: int) -> tuple[np.ndarray, ...]:
@@ -94,21 +95,47 @@ def test_projection_rejects_nan() -> None:
 @pytest.mark.skipif(not SAMPLES, reason=f"esmini interop samples not found under {ESMINI_XODR}")
 def test_lane_and_extent_is_lane_borders_and_road_extent_to_the_bit() -> None:
     """The one-pass placement helper gives exactly what its two reference functions give,
-    for every lane id (absent ones too) of every road of the esmini samples."""
+    for every lane id (absent ones too) of every road of the esmini samples and the library:
+    both in sections of constant lane widths (borders summed at compile time) and elsewhere
+    (widths evaluated), on roads with and without a lane offset."""
     from simhub.road.kernels import lane_and_extent, lane_borders, section_at
 
-    checked = 0
-    for path in SAMPLES:
+    checked = fixed = evaluated = 0
+    for path in [*SAMPLES, *LIBRARY_ROADS]:
         net = load_opendrive(path)
+        arrays = net.arrays
         for road_id, road in net.roads.items():
             index = net.road_index(road_id)
+            no_offset = arrays.road_offset_start[index] == arrays.road_offset_start[index + 1]
             for s in np.random.default_rng(7).uniform(0.0, road.length, 25):
-                section = section_at(net.arrays, index, s)
-                right, left = road_extent(net.arrays, index, s)
+                section = section_at(arrays, index, s)
+                right, left = road_extent(arrays, index, s)
                 for lane in range(-5, 6):
-                    inner, outer, _, _ = lane_borders(net.arrays, index, section, lane, s)
-                    got = lane_and_extent(net.arrays, index, lane, s)
+                    inner, outer, _, _ = lane_borders(arrays, index, section, lane, s)
+                    got = lane_and_extent(arrays, index, lane, s)
                     np.testing.assert_array_equal(got, (inner, outer, right, left),
                                                   err_msg=f"{path.name} road {road_id} s={s}")
                     checked += not math.isnan(inner)
+                    if arrays.section_fixed[section] and no_offset:
+                        fixed += 1
+                    else:
+                        evaluated += 1
     assert checked > 1000
+    assert fixed > 1000 and evaluated > 1000, (fixed, evaluated)
+
+
+def test_sections_of_constant_widths_are_fixed_and_others_not() -> None:
+    """A section is summed at compile time only when every lane keeps one constant width."""
+    lanes = ('<lanes><laneSection s="0"><left>'
+             '<lane id="2" type="driving"><width sOffset="0" a="3.0" b="0" c="0" d="0"/>'
+             '</lane><lane id="1" type="driving"><width sOffset="0" a="3.5" b="0" c="0" d="0"/>'
+             '</lane></left><center><lane id="0" type="none"/></center>'
+             '<right><lane id="-1" type="driving"><width sOffset="0" a="3.25" b="{b}" c="0" '
+             'd="0"/></lane></right></laneSection></lanes>')
+    constant = parse_network(document(road_xml("1", 100.0, [geometry_xml(
+        0, 0, 0, 0, 100.0, "<line/>")], lanes=lanes.format(b="0"))))
+    widening = parse_network(document(road_xml("1", 100.0, [geometry_xml(
+        0, 0, 0, 0, 100.0, "<line/>")], lanes=lanes.format(b="0.01"))))
+    assert constant.arrays.section_fixed.tolist() == [True]
+    assert constant.arrays.lane_border.tolist() == [6.5, 3.5, 0.0, -3.25]
+    assert widening.arrays.section_fixed.tolist() == [False]
