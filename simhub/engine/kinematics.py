@@ -43,6 +43,8 @@ def lane_center_t(arrays: RoadArrays, road: int, lane: int, s: float) -> float:
 @numba.njit(cache=True, nogil=True, inline="always")
 def wrap_angle(angle: float) -> float:
     """``angle`` in ``[0, 2 pi)``."""
+    if 0.0 <= angle < TWO_PI:
+        return angle  # what the arithmetic below gives it (-0.0 included: -0.0 - 0.0)
     value = angle - TWO_PI * math.floor(angle / TWO_PI)
     if value < 0.0:
         value += TWO_PI
@@ -78,7 +80,7 @@ def place_one(
     z, dz = elevation_at(arrays, road, s)
     x = x0 - t * math.sin(h)
     y = y0 + t * math.cos(h)
-    pitch = -math.atan(dz)
+    pitch = -(math.atan(dz) if dz != 0.0 else dz)  # atan(+-0) is +-0: flat roads skip it
     if direction < 0.0:
         h = h + math.pi
         pitch = -pitch

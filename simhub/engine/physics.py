@@ -194,7 +194,9 @@ def ego_metrics(now: float, k: int, x: F64, y: F64, heading: F64, speed: F64, le
             lon = dx * c + dy * s
             lat = -dx * s + dy * c
             dh = heading[e, j] - heading[e, k]
-            cj, sj = math.cos(dh), math.sin(dh)
+            cj, sj = 1.0, dh  # cos and sin of +-0: the entities head the same way (mostly)
+            if dh != 0.0:
+                cj, sj = math.cos(dh), math.sin(dh)
             center_lon = lon + cx[e, j] * cj - cy[e, j] * sj
             center_lat = lat + cx[e, j] * sj + cy[e, j] * cj
             reach_lon = abs(length[e, j] / 2 * cj) + abs(width[e, j] / 2 * sj)
