@@ -33,6 +33,16 @@ from simhub.errors import FieldViolation, InvalidArgument
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
+# Below this many vehicle slots (E x V) the serial kernels run: a parallel kernel's launch and
+# join cost more than they save there, and on a busy machine the join waits for a thread the
+# scheduler has not run yet (~2.5 ms a call, which made the engine's MOBIL decisions 80% of a
+# highway merge's step). As ``simhub.dynamics.api.PARALLEL_FROM_VEHICLES``.
+PARALLEL_FROM_SLOTS = 512
+
+
+def _parallel(s: np.ndarray) -> bool:
+    return bool(s.size >= PARALLEL_FROM_SLOTS)
+
 
 @dataclass(frozen=True)
 class IdmParams:
@@ -100,14 +110,35 @@ def _neighbours_one(
 
 
 @njit(parallel=True, cache=True)
-def neighbours(
+def _neighbours_parallel(
     s: np.ndarray, lane: np.ndarray, lane_count: int, shift: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Leader and follower index ``(E, V)`` in lane ``lane + shift`` (-1: none)."""
     leader = np.full(s.shape, -1, np.int64)
     follower = np.full(s.shape, -1, np.int64)
     for e in prange(s.shape[0]):
         _neighbours_one(s, lane, lane_count, shift, leader, follower, e)
+    return leader, follower
+
+
+@njit(cache=True)
+def _neighbours_serial(
+    s: np.ndarray, lane: np.ndarray, lane_count: int, shift: int
+) -> tuple[np.ndarray, np.ndarray]:
+    leader = np.full(s.shape, -1, np.int64)
+    follower = np.full(s.shape, -1, np.int64)
+    for e in range(s.shape[0]):
+        _neighbours_one(s, lane, lane_count, shift, leader, follower, e)
+    return leader, follower
+
+
+def neighbours(
+    s: np.ndarray, lane: np.ndarray, lane_count: int, shift: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Leader and follower index ``(E, V)`` in lane ``lane + shift`` (-1: none)."""
+    kernel = _neighbours_parallel if _parallel(s) else _neighbours_serial
+    leader: np.ndarray
+    follower: np.ndarray
+    leader, follower = kernel(s, lane, lane_count, shift)
     return leader, follower
 
 
@@ -129,13 +160,26 @@ def _accel_behind(
     )  # fmt: skip
 
 
+@njit(cache=True)
+def _idm_one(e, s, lane, speed, length, desired, idm_p, leader, acc):  # type: ignore[no-untyped-def]
+    for i in range(s.shape[1]):
+        if lane[e, i] >= 0:
+            acc[e, i] = _accel_behind(i, leader[e, i], e, s, speed, length, desired, idm_p)
+
+
 @njit(parallel=True, cache=True)
-def idm_kernel(s, lane, speed, length, desired, idm_p, leader):  # type: ignore[no-untyped-def]
+def _idm_parallel(s, lane, speed, length, desired, idm_p, leader):  # type: ignore[no-untyped-def]
     acc = np.zeros(s.shape)
     for e in prange(s.shape[0]):
-        for i in range(s.shape[1]):
-            if lane[e, i] >= 0:
-                acc[e, i] = _accel_behind(i, leader[e, i], e, s, speed, length, desired, idm_p)
+        _idm_one(e, s, lane, speed, length, desired, idm_p, leader, acc)
+    return acc
+
+
+@njit(cache=True)
+def _idm_serial(s, lane, speed, length, desired, idm_p, leader):  # type: ignore[no-untyped-def]
+    acc = np.zeros(s.shape)
+    for e in range(s.shape[0]):
+        _idm_one(e, s, lane, speed, length, desired, idm_p, leader, acc)
     return acc
 
 
@@ -146,57 +190,66 @@ def _gap(e: int, behind: int, ahead: int, s: np.ndarray, length: np.ndarray) -> 
     return s[e, ahead] - s[e, behind] - 0.5 * (length[e, ahead] + length[e, behind])  # type: ignore[no-any-return]
 
 
+@njit(cache=True)
+def _mobil_one(  # type: ignore[no-untyped-def]
+    e, decision, s, lane, lane_count, speed, length, desired, idm_p, mobil_p, lead, follow,
+    lead_l, follow_l, lead_r, follow_r,
+):
+    for i in range(s.shape[1]):
+        if lane[e, i] < 0:
+            continue
+        acc_self = _accel_behind(i, lead[e, i], e, s, speed, length, desired, idm_p)
+        old_f = follow[e, i]
+        old_gain = 0.0
+        if old_f >= 0:
+            old_gain = _accel_behind(
+                old_f, lead[e, i], e, s, speed, length, desired, idm_p
+            ) - _accel_behind(old_f, i, e, s, speed, length, desired, idm_p)
+        best = mobil_p[1]
+        for side in range(2):
+            new_l = lead_l[e, i] if side == 0 else lead_r[e, i]
+            new_f = follow_l[e, i] if side == 0 else follow_r[e, i]
+            target = lane[e, i] + (-1 if side == 0 else 1)
+            if target < 0 or target >= lane_count:
+                continue
+            if _gap(e, i, new_l, s, length) <= 0.0 or _gap(e, new_f, i, s, length) <= 0.0:
+                continue
+            new_gain = 0.0
+            if new_f >= 0:
+                after = _accel_behind(new_f, i, e, s, speed, length, desired, idm_p)
+                if after < -mobil_p[2]:
+                    continue
+                new_gain = after - _accel_behind(
+                    new_f, new_l, e, s, speed, length, desired, idm_p
+                )
+            own = _accel_behind(i, new_l, e, s, speed, length, desired, idm_p) - acc_self
+            incentive = own + mobil_p[0] * (new_gain + old_gain)
+            if incentive > best:
+                best = incentive
+                decision[e, i] = -1 if side == 0 else 1
+
+
 @njit(parallel=True, cache=True)
-def mobil_kernel(  # type: ignore[no-untyped-def]
-    s,
-    lane,
-    lane_count,
-    speed,
-    length,
-    desired,
-    idm_p,
-    mobil_p,
-    lead,
-    follow,
-    lead_l,
-    follow_l,
-    lead_r,
-    follow_r,
+def _mobil_parallel(  # type: ignore[no-untyped-def]
+    s, lane, lane_count, speed, length, desired, idm_p, mobil_p, lead, follow, lead_l,
+    follow_l, lead_r, follow_r,
 ):
     decision = np.zeros(s.shape, np.int64)
     for e in prange(s.shape[0]):
-        for i in range(s.shape[1]):
-            if lane[e, i] < 0:
-                continue
-            acc_self = _accel_behind(i, lead[e, i], e, s, speed, length, desired, idm_p)
-            old_f = follow[e, i]
-            old_gain = 0.0
-            if old_f >= 0:
-                old_gain = _accel_behind(
-                    old_f, lead[e, i], e, s, speed, length, desired, idm_p
-                ) - _accel_behind(old_f, i, e, s, speed, length, desired, idm_p)
-            best = mobil_p[1]
-            for side in range(2):
-                new_l = lead_l[e, i] if side == 0 else lead_r[e, i]
-                new_f = follow_l[e, i] if side == 0 else follow_r[e, i]
-                target = lane[e, i] + (-1 if side == 0 else 1)
-                if target < 0 or target >= lane_count:
-                    continue
-                if _gap(e, i, new_l, s, length) <= 0.0 or _gap(e, new_f, i, s, length) <= 0.0:
-                    continue
-                new_gain = 0.0
-                if new_f >= 0:
-                    after = _accel_behind(new_f, i, e, s, speed, length, desired, idm_p)
-                    if after < -mobil_p[2]:
-                        continue
-                    new_gain = after - _accel_behind(
-                        new_f, new_l, e, s, speed, length, desired, idm_p
-                    )
-                own = _accel_behind(i, new_l, e, s, speed, length, desired, idm_p) - acc_self
-                incentive = own + mobil_p[0] * (new_gain + old_gain)
-                if incentive > best:
-                    best = incentive
-                    decision[e, i] = -1 if side == 0 else 1
+        _mobil_one(e, decision, s, lane, lane_count, speed, length, desired, idm_p, mobil_p,
+                   lead, follow, lead_l, follow_l, lead_r, follow_r)
+    return decision
+
+
+@njit(cache=True)
+def _mobil_serial(  # type: ignore[no-untyped-def]
+    s, lane, lane_count, speed, length, desired, idm_p, mobil_p, lead, follow, lead_l,
+    follow_l, lead_r, follow_r,
+):
+    decision = np.zeros(s.shape, np.int64)
+    for e in range(s.shape[0]):
+        _mobil_one(e, decision, s, lane, lane_count, speed, length, desired, idm_p, mobil_p,
+                   lead, follow, lead_l, follow_l, lead_r, follow_r)
     return decision
 
 
@@ -277,7 +330,8 @@ def idm_accelerations(
     s_a, lane_a, speed_a, length_a, desired_a = _arrays(s, lane, speed, length, desired_speed)
     _validate(s_a, lane_a, speed_a, length_a, desired_a, lane_count)
     leader, _ = neighbours(s_a, lane_a, lane_count, 0)
-    result: FloatArray = idm_kernel(
+    kernel = _idm_parallel if _parallel(s_a) else _idm_serial
+    result: FloatArray = kernel(
         s_a, lane_a, speed_a, length_a, desired_a, _idm_array(params), leader
     )
     return result
@@ -300,7 +354,8 @@ def mobil_lane_changes(
     lead, follow = neighbours(s_a, lane_a, lane_count, 0)
     lead_l, follow_l = neighbours(s_a, lane_a, lane_count, -1)
     lead_r, follow_r = neighbours(s_a, lane_a, lane_count, 1)
-    result: IntArray = mobil_kernel(
+    kernel = _mobil_parallel if _parallel(s_a) else _mobil_serial
+    result: IntArray = kernel(
         s_a, lane_a, lane_count, speed_a, length_a, desired_a, _idm_array(idm_params), mobil_p,
         lead, follow, lead_l, follow_l, lead_r, follow_r,
     )  # fmt: skip

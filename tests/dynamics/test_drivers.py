@@ -100,3 +100,28 @@ def test_bad_driver_inputs_are_rejected() -> None:
         idm_accelerations([[0.0, 10.0]], [[0, 0]], [[1.0, np.nan]], [[4.0, 4.0]], 30.0, 1)
     with pytest.raises(InvalidArgument, match="lane indices"):
         mobil_lane_changes([[0.0, 10.0]], [[0, 3]], [[1.0, 1.0]], [[4.0, 4.0]], 30.0, 2)
+
+
+def test_serial_and_parallel_kernels_agree_on_both_sides_of_the_threshold(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small batches take the serial kernels, large ones the parallel: the same decisions and
+    accelerations either way (forcing each path by moving the threshold)."""
+    from simhub.dynamics import drivers
+
+    rng = np.random.default_rng(11)
+    for episodes in (1, 300):
+        shape = (episodes, 6)
+        s = rng.uniform(0.0, 200.0, shape)
+        lane = rng.integers(-1, 3, shape)
+        speed = rng.uniform(0.0, 35.0, shape)
+        length = rng.uniform(4.0, 12.0, shape)
+        results = []
+        for threshold in (10**9, 1):  # serial, then parallel
+            monkeypatch.setattr(drivers, "PARALLEL_FROM_SLOTS", threshold)
+            assert drivers._parallel(s) is (threshold == 1)
+            results.append((idm_accelerations(s, lane, speed, length, 30.0, 3),
+                            mobil_lane_changes(s, lane, speed, length, 30.0, 3),
+                            *neighbours(s, lane, 3, 1)))
+        for serial, parallel in zip(*results, strict=True):
+            np.testing.assert_array_equal(serial, parallel)
+        assert np.count_nonzero(results[0][1]) or episodes == 1
