@@ -192,6 +192,19 @@ class BookingSpec:
 
 
 @dataclass(frozen=True)
+class RequestRead:
+    """``BookingService.read_request``'s answer, for ``request``: the caller and spec, the
+    cabin, the time the request is judged at, and the change counters and rule context the
+    early read saw (None where it read none)."""
+
+    principal: Principal
+    spec: BookingSpec
+    cabin: CabinSpec
+    now: datetime
+    early: tuple[Generation | None, RuleContext] | None
+
+
+@dataclass(frozen=True)
 class BookingDetail:
     booking: Booking
     transitions: tuple[Transition, ...]
@@ -420,15 +433,31 @@ class BookingService:
             raise InvalidArgument("the booking request is malformed", found)
         return self.cabins[spec.cabin_id]
 
-    def request(self, principal: Principal, spec: BookingSpec) -> Booking:
-        """Request a booking for the caller's organisation; it holds its slot at once (state
-        ``requested``) and waits for an operator's approval. Raises ``InvalidArgument``,
-        ``SlotUnavailable`` or ``QuotaExceeded`` with every broken rule."""
+    def read_request(self, principal: Principal, spec: BookingSpec) -> RequestRead:
+        """The read half of ``request``: checks the caller and the spec, and refuses by a
+        read what the write would refuse (``_refuse_early``). Raises as ``request`` does.
+        The RPC layer runs it where reads run (on SQLite, the event loop) and hands what it
+        read to ``request`` on the write pool, so that a refused request never takes a
+        worker thread."""
         require_role(principal, Role.ENGINEER, Role.OPERATOR)
         cabin = self._validate_spec(spec)
-        organisation = principal.organisation_id
         now = self._clock()
-        early = None if spec.join_waitlist else self._refuse_early(organisation, cabin, spec, now)
+        early = None if spec.join_waitlist else self._refuse_early(
+            principal.organisation_id, cabin, spec, now)
+        return RequestRead(principal, spec, cabin, now, early)
+
+    def request(self, principal: Principal, spec: BookingSpec,
+                read: RequestRead | None = None) -> Booking:
+        """Request a booking for the caller's organisation; it holds its slot at once (state
+        ``requested``) and waits for an operator's approval. Raises ``InvalidArgument``,
+        ``SlotUnavailable`` or ``QuotaExceeded`` with every broken rule. ``read`` is
+        ``read_request``'s answer for this principal and spec (taken here when None)."""
+        if read is None:
+            read = self.read_request(principal, spec)
+        elif read.principal != principal or read.spec != spec:
+            raise ValueError("read_request's answer belongs to another request")
+        cabin, now, early = read.cabin, read.now, read.early
+        organisation = principal.organisation_id
         with self._store.write() as tx:
             tx.lock_organisation(organisation)
             if spec.request_id:

@@ -11,7 +11,9 @@ Where the database is an SQLite file (``reads_inline``), a read the cache misses
 event loop too: its queries never wait (WAL readers take no lock) and its Python work holds
 the GIL wherever it runs, so the thread hop only added its own cost (~8% of the server's CPU
 per call under the benchmark mix). A PostgreSQL read waits on the network: it stays on the
-thread pool. Writes always go to the pool (they may wait for the write lock).
+thread pool. Writes always go to the pool (they may wait for the write lock); RequestBooking's
+early read (``read_request``) runs as a read, so a request the rules refuse never takes a
+worker thread.
 """
 
 from __future__ import annotations
@@ -98,7 +100,9 @@ class BookingServicer(booking_pb2_grpc.BookingServiceServicer):
             request_id=request.request_id,
             join_waitlist=request.join_waitlist,
         )
-        booking = await self._blocking.run(self._service.request, current_principal(), spec)
+        principal = current_principal()
+        read = self._service.read_request(principal, spec) if self._reads_inline else None
+        booking = await self._blocking.run(self._service.request, principal, spec, read)
         return m.booking(booking)
 
     async def GetBooking(

@@ -183,6 +183,29 @@ def test_a_request_rechecks_what_another_process_booked_after_its_early_read(
     assert service.request(people.engineer, later).start == at(3, 12)
 
 
+def test_a_request_read_on_its_own_is_rechecked_by_its_write(
+    app: App, other_process: App, people: People
+) -> None:
+    """The RPC layer takes ``read_request`` where reads run and hands it to ``request`` on
+    the write pool: a slot another process booked in between is still refused by the write,
+    a read that refuses raises before any write, and a read is only accepted for its own
+    principal and spec."""
+    service = app.booking_service
+    wanted = BookingSpec("passenger", BookingMode.MOTION, at(3, 9), at(3, 10))
+    read = service.read_request(people.engineer, wanted)
+    other_process.booking_service.request(people.other_engineer, wanted)
+    with pytest.raises(SlotUnavailable):
+        service.request(people.engineer, wanted, read)
+    with pytest.raises(SlotUnavailable):
+        service.read_request(people.engineer, wanted)  # refused by the read alone
+    later = BookingSpec("passenger", BookingMode.MOTION, at(3, 12), at(3, 13))
+    read = service.read_request(people.engineer, later)
+    with pytest.raises(ValueError, match="another request"):
+        service.request(people.other_engineer, later, read)
+    booked = service.request(people.engineer, later, read)
+    assert booked.start == at(3, 12) and booked.organisation_id == people.engineer.organisation_id
+
+
 def test_quota_minutes_kept_for_reads_follow_another_processs_writes(
     app: App, other_process: App, people: People
 ) -> None:
