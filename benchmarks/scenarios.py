@@ -2,7 +2,8 @@
 
 - RTF (simulated s / wall s) of cut-in.xosc (esmini sample) and the highway merge (library),
   for stepping alone (after loading) and for the whole `simhub scenario run` command
-  (start-up, reading the road, writing nothing; median of 5 runs); stepping is
+  (start-up, reading the road, writing nothing; median of 5 runs, beside a bare
+  ``python -c "import numba"`` run in turn with it, which says how fast the host was); stepping is
   ``BatchWorld.run``, the fused kernel (``simhub.engine.fused``) where the scenario allows
   it, beside the Python step;
 - batched throughput (episode-steps per second) for 1, 100 and 10,000 CCRm variants stepped as
@@ -51,20 +52,24 @@ def stepping_rtf(path: Path, duration: float, fused: bool = True) -> float:
     return batch.world.time / (time.perf_counter() - start)
 
 
-def process_rtf(path: Path, duration: float, runs: int = 5) -> float:
-    """RTF of the whole ``simhub scenario run`` command: the median of ``runs`` runs (a single
-    process start moves by half a second on a busy machine)."""
+def process_rtf(path: Path, duration: float, runs: int = 5) -> tuple[float, float]:
+    """RTF of the whole ``simhub scenario run`` command, and the wall time [s] of a bare
+    ``python -c "import numba"`` run in turn with it: medians of ``runs`` runs each (a single
+    process start moves by half a second on a busy machine; the bare import says how fast the
+    host was meanwhile: most of the command's start-up is numba's)."""
     # simhub's bytecode as an installed package has it (`make` compiles it after the editable
     # install); writes only modules changed since, so a just-edited tree is timed fairly too
     compileall.compile_dir(ROOT / "simhub", quiet=1)
     command = [sys.executable, "-m", "simhub", "scenario", "run", str(path), "--dt", str(DT),
                "--duration", str(duration)]
-    walls = []
+    walls: list[float] = []
+    imports: list[float] = []
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
-        walls.append(time.perf_counter() - start)
-    return duration / statistics.median(walls)
+        for argv, out in ((command, walls), ([sys.executable, "-c", "import numba"], imports)):
+            start = time.perf_counter()
+            subprocess.run(argv, check=True, capture_output=True)
+            out.append(time.perf_counter() - start)
+    return duration / statistics.median(walls), statistics.median(imports)
 
 
 def esmini_rtf(path: Path, duration: float) -> float | None:
@@ -126,15 +131,18 @@ def main() -> None:
     rows = []
     rtf_cut_in = stepping_rtf(CUT_IN, 20.0)
     rtf_cut_in_python = stepping_rtf(CUT_IN, 20.0, fused=False)
-    rtf_cut_in_process = process_rtf(CUT_IN, 20.0)
+    rtf_cut_in_process, numba_import_s = process_rtf(CUT_IN, 20.0)
     rtf_merge = stepping_rtf(MERGE, 20.0)
-    rtf_merge_process = process_rtf(MERGE, 20.0)
+    rtf_merge_process, _ = process_rtf(MERGE, 20.0)
     esmini = esmini_rtf(CUT_IN, 21.74)
     rows.append(("cut-in.xosc RTF, stepping", f"{rtf_cut_in:,.0f}"))
     rows.append(("cut-in.xosc RTF, Python step (no fused run)", f"{rtf_cut_in_python:,.0f}"))
     rows.append(("cut-in.xosc fused / Python step", f"{rtf_cut_in / rtf_cut_in_python:,.1f}x"))
     rows.append(("cut-in.xosc RTF, whole command (median of 5)", f"{rtf_cut_in_process:,.1f}"))
     rows.append(("cut-in.xosc whole command, wall s", f"{20.0 / rtf_cut_in_process:,.2f}"))
+    rows.append(("python -c 'import numba' in turn with it, wall s", f"{numba_import_s:,.2f}"))
+    rows.append(("cut-in.xosc whole command / bare numba import",
+                 f"{20.0 / rtf_cut_in_process / numba_import_s:,.1f}x"))
     rows.append(("highway_merge.xosc RTF, stepping", f"{rtf_merge:,.0f}"))
     rows.append(("highway_merge.xosc RTF, whole command (median of 5)",
                  f"{rtf_merge_process:,.1f}"))
@@ -160,6 +168,8 @@ def main() -> None:
     print(json.dumps({"benchmark": "scenarios", "rtf_cut_in": round(rtf_cut_in, 1),
                       "rtf_cut_in_python_step": round(rtf_cut_in_python, 1),
                       "rtf_cut_in_process": round(rtf_cut_in_process, 2),
+                      "cut_in_process_s": round(20.0 / rtf_cut_in_process, 2),
+                      "numba_import_s": round(numba_import_s, 2),
                       "rtf_highway_merge": round(rtf_merge, 1),
                       "rtf_highway_merge_process": round(rtf_merge_process, 2),
                       "batch_episode_steps_per_s": round(batched),
