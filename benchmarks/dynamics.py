@@ -31,8 +31,7 @@ from vehiclemodels.vehicle_dynamics_ks import vehicle_dynamics_ks
 from vehiclemodels.vehicle_dynamics_st import vehicle_dynamics_st
 
 from simhub.dynamics import Stepper, param_table, warm_up
-from simhub.dynamics.api import PARALLEL_FROM_VEHICLES
-from simhub.dynamics.integrate import KERNELS
+from simhub.dynamics.integrate import KERNELS, PARALLEL_FROM_VEHICLES
 from simhub.facility.loader import load_facility
 
 REPO = Path(__file__).resolve().parents[1]

@@ -23,6 +23,7 @@ import numpy.typing as npt
 from numba import njit
 
 from simhub.dynamics import integrate
+from simhub.dynamics.integrate import PARALLEL_FROM_VEHICLES
 from simhub.dynamics.params import N_PARAMS, P_TRAILER_WB
 from simhub.errors import FieldViolation, InvalidArgument
 from simhub.facility.model import VehicleModel
@@ -30,8 +31,6 @@ from simhub.facility.model import VehicleModel
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-# Below this many vehicles the serial kernel wins: the thread-pool launch costs more than it saves.
-PARALLEL_FROM_VEHICLES = 512
 MAX_ROAD_FRICTION = 2.0  # generous: racing slicks on a dry track stay below ~1.7
 
 

@@ -28,20 +28,17 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
+from simhub.dynamics.integrate import PARALLEL_FROM_VEHICLES
 from simhub.errors import FieldViolation, InvalidArgument
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-# Below this many vehicle slots (E x V) the serial kernels run: a parallel kernel's launch and
-# join cost more than they save there, and on a busy machine the join waits for a thread the
-# scheduler has not run yet (~2.5 ms a call, which made the engine's MOBIL decisions 80% of a
-# highway merge's step). As ``simhub.dynamics.api.PARALLEL_FROM_VEHICLES``.
-PARALLEL_FROM_SLOTS = 512
-
 
 def _parallel(s: np.ndarray) -> bool:
-    return bool(s.size >= PARALLEL_FROM_SLOTS)
+    """Whether a batch of ``s.size`` vehicle slots (E x V) takes the parallel kernels (the
+    serial ones made the engine's MOBIL decisions of a highway merge ~8x cheaper)."""
+    return bool(s.size >= PARALLEL_FROM_VEHICLES)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,11 @@ from numba import njit, prange
 
 from simhub.dynamics import ks, kst, st
 
+# Below this many vehicles (or vehicle slots) the serial twins run: the thread pool's launch and
+# join cost more than they save, and on a busy machine the join waits for a thread the
+# scheduler has not run yet (~2.5 ms a call). The driver models (``drivers``) use it too.
+PARALLEL_FROM_VEHICLES = 512
+
 
 @njit(parallel=True, cache=True, fastmath=False)
 def ks_rhs_parallel(states, inputs, params, param_rows, road_friction, out):  # type: ignore[no-untyped-def]

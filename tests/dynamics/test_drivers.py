@@ -117,7 +117,7 @@ def test_serial_and_parallel_kernels_agree_on_both_sides_of_the_threshold(
         length = rng.uniform(4.0, 12.0, shape)
         results = []
         for threshold in (10**9, 1):  # serial, then parallel
-            monkeypatch.setattr(drivers, "PARALLEL_FROM_SLOTS", threshold)
+            monkeypatch.setattr(drivers, "PARALLEL_FROM_VEHICLES", threshold)
             assert drivers._parallel(s) is (threshold == 1)
             results.append((idm_accelerations(s, lane, speed, length, 30.0, 3),
                             mobil_lane_changes(s, lane, speed, length, 30.0, 3),
