@@ -44,19 +44,28 @@ class Driver:
 
 
 def collect(
-    sub: Subscription, until: object, timeout_s: float = 20.0
+    sub: Subscription, until: object, sim_limit_s: float = 15.0, wall_limit_s: float = 180.0
 ) -> tuple[list[Frame], list[SessionEvent]]:
+    """Drains ``sub`` until ``until(frames, events)`` holds.
+
+    Fails when the session's own clock has run ``sim_limit_s`` of simulated time without the
+    condition (what the assertion is about), or when nothing comes for ``wall_limit_s`` (a hung
+    loop). Wall time alone is not the measure: on a loaded machine (CI compiling numba kernels
+    on both cores) the loop drops its backlog and simulated time runs slower than the wall.
+    """
     frames: list[Frame] = []
     events: list[SessionEvent] = []
-    deadline = time.monotonic() + timeout_s
+    deadline = time.monotonic() + wall_limit_s
     while time.monotonic() < deadline:
         got, evs, _ = sub.drain()
         frames += got
         events += evs
         if callable(until) and until(frames, events):
             return frames, events
+        if frames and frames[-1].sim_time_s - frames[0].sim_time_s > sim_limit_s:
+            raise AssertionError(f"condition not reached within {sim_limit_s} s of simulated time")
         time.sleep(0.005)
-    raise AssertionError("condition not reached")
+    raise AssertionError(f"condition not reached within {wall_limit_s} s of wall time")
 
 
 def test_lost_controls_brake_to_stop_neutral_platform_then_recover(
