@@ -9,10 +9,28 @@ builds the scenario sub-command on its own when that is what was asked for.
 
 from __future__ import annotations
 
+import gc
 import sys
 
 
+def started() -> None:
+    """Start-up is over: turn the cyclic garbage collector back on (see ``main``).
+
+    What start-up made (modules, numba's registries, the loaded scenario) lives as long as the
+    process, so it is moved out of the collector's generations for good (``gc.freeze``)
+    instead of being traversed again by every full collection.
+    """
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def main() -> None:
+    # Importing numba, numpy and simhub makes about 180,000 tracked objects that all live on;
+    # the collector, run every 700 allocations, finds no garbage among them and cost a
+    # ``scenario run`` about 0.2 s of its ~1.4 s. Reference counting still frees everything
+    # acyclic meanwhile; ``started`` turns the collector back on.
+    gc.disable()
     if sys.argv[1:3] == ["scenario", "run"]:
         from simhub.cli_run import plain_run_args, run_scenario
 
@@ -24,10 +42,12 @@ def main() -> None:
         from simhub.cli_scenario import scenario_app
 
         scenario_app.command("render")(render)
+        started()
         scenario_app(args=sys.argv[2:], prog_name="simhub scenario")
         return
     from simhub.cli import app
 
+    started()
     app(prog_name="simhub")
 
 

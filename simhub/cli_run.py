@@ -96,6 +96,7 @@ def _plain_number(text: str) -> float | None:
 
 def run_scenario(args: RunArgs) -> int:
     """Run a scenario headless with a fixed step; print the end state. Returns the exit code."""
+    from simhub.cli_main import started
     from simhub.cli_numba import import_numba_as_without_extras
 
     import_numba_as_without_extras()
@@ -105,6 +106,7 @@ def run_scenario(args: RunArgs) -> int:
 
     try:
         batch = compile_scenario(load(args.file), args.dt)
+        started()
         horizon = args.duration if args.duration is not None else DEFAULT_DURATION_S
         steps = round(horizon / args.dt)
         out = args.csv.open("w", encoding="utf-8", newline="") if args.csv else None

@@ -209,19 +209,23 @@ def test_plain_and_typer_read_run_lines_give_the_same_run(tmp_path: Path) -> Non
 
 def test_scenario_run_imports_no_service_stack(tmp_path: Path) -> None:
     """`simhub scenario run` is timed from start-up: it loads neither typer and pydantic nor the
-    server stacks, and numba takes its no-scipy, no-cffi path (see simhub.cli_numba)."""
+    server stacks, and numba takes its no-scipy, no-cffi path (see simhub.cli_numba). The
+    cyclic collector is off while it starts and back on, start-up frozen, before it steps."""
     scenario = str(REPO / "scenarios" / "cut_in.yaml")
     program = (
-        "import json, sys\n"
+        "import gc, json, sys\n"
         f"sys.argv = ['simhub', 'scenario', 'run', {scenario!r}, '--duration', '1']\n"
         "from simhub.cli_main import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps([gc.isenabled(), gc.get_freeze_count()]))\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", program], cwd=REPO, env=_env(tmp_path),
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     loaded = set(json.loads(done.stdout.splitlines()[-1]))
+    enabled, frozen = json.loads(done.stdout.splitlines()[-2])
+    assert enabled and frozen > 50_000
     assert "simhub.engine" in loaded
     forbidden = {"typer", "pydantic", "pydantic_settings", "sqlalchemy", "grpc", "fastapi",
                  "starlette", "zmq", "ray", "cv2", "scipy", "cffi", "simhub.settings",
