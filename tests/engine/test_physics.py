@@ -100,3 +100,21 @@ def test_ego_metrics_of_entities_heading_the_same_way_use_cos_and_sin_of_zero() 
     # broadside: half its width (0.9 m) reaches back towards the ego instead of its half
     # length, and none of its speed closes in
     assert metrics(0.3 + math.pi / 2) == pytest.approx((15.45 / 20.0, 15.45), rel=1e-9)
+
+
+@pytest.mark.parametrize("shape", ["sinusoidal", "cubic", "step", "linear"])
+def test_duration_for_rate_equals_the_kernels_rate_duration_to_the_bit(shape: str) -> None:
+    """The batch engine's ``duration_for_rate`` (numpy) and the fused kernel's
+    ``rate_duration`` (numba) give the same durations, or the two paths would part."""
+    from simhub.engine.shapes import LINEAR_RATE, RATE_CODES, duration_for_rate, rate_duration
+
+    rng = np.random.default_rng(11)
+    change = np.concatenate([rng.normal(0.0, 30.0, 2000), [0.0, -0.0, 1e-300, 1e300]])
+    rate = np.concatenate([rng.normal(0.0, 5.0, 2000), [0.0, -0.0, 1e-12, 1e300]])
+    got = duration_for_rate(shape, change, rate)
+    code = RATE_CODES.get(shape, LINEAR_RATE)
+    want = np.array([rate_duration(code, c, r) for c, r in zip(change, rate, strict=True)])
+    assert got.dtype == np.float64 and got.shape == change.shape
+    assert got.tobytes() == want.tobytes()
+    scalar_rate = duration_for_rate(shape, change, np.float64(2.5))  # a broadcast rate
+    assert scalar_rate.tobytes() == duration_for_rate(shape, change, np.full(2004, 2.5)).tobytes()
