@@ -250,3 +250,37 @@ def test_run_without_csv_runs_whole_stretches_with_the_same_transitions(tmp_path
             outputs.append((done.stdout, events.read_bytes()))
         assert outputs[0] == outputs[1]
         assert outputs[0][1].count(b"\n") > 5  # the cut-in's acts, maneuvers and events
+
+
+def test_numba_imports_pyyaml_only_to_read_its_config_file(tmp_path: Path) -> None:
+    """A run imports numba without PyYAML unless numba has a config file to read; with one,
+    numba reads it as always, and PyYAML stays importable either way."""
+    program = (
+        "import sys\n"
+        "from simhub.cli_numba import import_numba_as_without_extras\n"
+        "import_numba_as_without_extras()\n"
+        "import numba\n"
+        "print('yaml' in sys.modules, numba.config.BOUNDSCHECK)\n"
+        "import yaml\n"
+        "print(yaml.safe_load('a: 1'))\n"
+    )
+
+    def run(cwd: Path) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", program],
+            cwd=cwd,
+            env={**_env(tmp_path), "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    plain = tmp_path / "plain"
+    configured = tmp_path / "configured"
+    plain.mkdir()
+    configured.mkdir()
+    (configured / ".numba_config.yaml").write_text("boundscheck: 1\n")
+    assert run(plain) == ["False None", "{'a': 1}"]
+    assert run(configured) == ["True 1", "{'a': 1}"]
