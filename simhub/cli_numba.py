@@ -33,7 +33,7 @@ def import_numba_as_without_extras() -> None:
     """
     if "numba.np.arraymath" in sys.modules:
         return
-    extras = EXTRAS
+    extras: tuple[str, ...] = EXTRAS
     if "numba" not in sys.modules and not os.path.isfile(NUMBA_CONFIG_FILE):
         extras += ("yaml",)
     hidden = [name for name in extras if name not in sys.modules]
