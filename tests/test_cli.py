@@ -215,8 +215,9 @@ def test_scenario_run_imports_no_service_stack(tmp_path: Path) -> None:
     program = (
         "import gc, json, sys\n"
         f"sys.argv = ['simhub', 'scenario', 'run', {scenario!r}, '--duration', '1']\n"
-        "from simhub.cli_main import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "import simhub.cli_main\n"
+        "simhub.cli_main.exit_now = sys.exit  # stay alive to report\n"
+        "try:\n    simhub.cli_main.main()\nexcept SystemExit:\n    pass\n"
         "print(json.dumps([gc.isenabled(), gc.get_freeze_count()]))\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
@@ -250,6 +251,22 @@ def test_run_without_csv_runs_whole_stretches_with_the_same_transitions(tmp_path
             outputs.append((done.stdout, events.read_bytes()))
         assert outputs[0] == outputs[1]
         assert outputs[0][1].count(b"\n") > 5  # the cut-in's acts, maneuvers and events
+
+
+def test_scenario_run_exits_with_its_output_flushed_and_its_code(tmp_path: Path) -> None:
+    """A plain run ends the process without the interpreter's teardown (``exit_now``): what it
+    printed into a pipe and its CSV are complete, and a failed run still exits 1."""
+    csv = tmp_path / "run.csv"
+    done = simhub(
+        tmp_path, "scenario", "run", str(REPO / "scenarios" / "cut_in.yaml"), "--csv", str(csv)
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().splitlines()[-1].endswith("transitions")
+    assert csv.read_text().endswith("\n") and len(csv.read_text().splitlines()) > 100
+    broken = tmp_path / "broken.xosc"
+    broken.write_text("<OpenSCENARIO>")
+    failed = simhub(tmp_path, "scenario", "run", str(broken))
+    assert failed.returncode == 1 and "broken.xosc:1:" in failed.stderr
 
 
 def test_numba_imports_pyyaml_only_to_read_its_config_file(tmp_path: Path) -> None:
