@@ -62,6 +62,7 @@ from simhub.booking.model import (
     Transition,
     may_transition,
 )
+from simhub.booking.nearby import Nearby, Reader
 from simhub.booking.planner import (
     ChangeoverStep,
     Slot,
@@ -280,6 +281,7 @@ class BookingService:
         # (organisation, quota windows) -> its motion minutes in each (reads only, see _context)
         self._motion_used: GenerationCache[Mapping[tuple[datetime, datetime], int]]
         self._motion_used = GenerationCache(store.changes)
+        self._nearby = Nearby(store.changes)  # the bookings near a read's period, by block
         # (cached answer's id, viewer) -> (that answer, the policy, the schedule shown)
         self._shown_schedules: dict[tuple[int, str | None], tuple[object, Policy, Schedule]] = {}
 
@@ -337,12 +339,15 @@ class BookingService:
         the organisation's motion minutes in every quota window they touch (summed by the
         database), the neighbours. *read_at*: the counters a read (never a write) took before
         *tx*; the minutes then come from the cache while no logged change of the
-        organisation's motion bookings meets the windows (see ``_motion_minutes``)."""
+        organisation's motion bookings meets the windows (see ``_motion_minutes``), and the
+        bookings and neighbours from the block of days around the period (``nearby``)."""
         pad = self._max_mount + self._max_unmount
-        bookings = {b.id: b for b in tx.holding_between(start - pad, end + pad)}
+        block = None if read_at is None else self._nearby.block(read_at, start - pad, end + pad, tx)
+        near: Reader = tx if block is None else block
+        bookings = {b.id: b for b in near.holding_between(start - pad, end + pad)}
         windows = quota_windows(start, end, zone(policy.time_zone))
         used = {organisation_id: self._motion_minutes(tx, organisation_id, windows, read_at)}
-        for b in tx.motion_neighbours(start, end):
+        for b in near.motion_neighbours(start, end):
             bookings.setdefault(b.id, b)
         found = list(bookings.values())
         return RuleContext(policy, self.cabins, found, now, motion_used=used), found
@@ -442,12 +447,16 @@ class BookingService:
         require_role(principal, Role.ENGINEER, Role.OPERATOR)
         cabin = self._validate_spec(spec)
         now = self._clock()
-        early = None if spec.join_waitlist else self._refuse_early(
-            principal.organisation_id, cabin, spec, now)
+        early = (
+            None
+            if spec.join_waitlist
+            else self._refuse_early(principal.organisation_id, cabin, spec, now)
+        )
         return RequestRead(principal, spec, cabin, now, early)
 
-    def request(self, principal: Principal, spec: BookingSpec,
-                read: RequestRead | None = None) -> Booking:
+    def request(
+        self, principal: Principal, spec: BookingSpec, read: RequestRead | None = None
+    ) -> Booking:
         """Request a booking for the caller's organisation; it holds its slot at once (state
         ``requested``) and waits for an operator's approval. Raises ``InvalidArgument``,
         ``SlotUnavailable`` or ``QuotaExceeded`` with every broken rule. ``read`` is

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from simhub.dynamics import Stepper
 from simhub.engine import shares
 from simhub.engine.actions import advance_followers
 from simhub.engine.compile import build_storyboard, entity_table
@@ -49,6 +48,7 @@ from simhub.road import RoadNetwork, load_opendrive
 from simhub.scenario import Scenario
 
 if TYPE_CHECKING:
+    from simhub.dynamics import Stepper
     from simhub.engine.fused import Plan as FusedPlan
 
 F64 = npt.NDArray[np.float64]
@@ -304,6 +304,8 @@ class BatchWorld:
                                   f"({w.episodes}, {n_ext}, 2): steering rate [rad/s] and "
                                   "acceleration [m/s^2] per episode and external entity")
         if self._stepper is None:
+            from simhub.dynamics import Stepper  # the KS model, for external drivers only
+
             self._stepper = Stepper(VehicleModel.KS, self._param_rows(), w.episodes * n_ext,
                                     self.dt, param_rows=np.tile(np.arange(n_ext), w.episodes),
                                     road_friction=1.0)

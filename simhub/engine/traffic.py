@@ -13,7 +13,6 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from simhub.dynamics import IdmParams, MobilParams, mobil_lane_changes
 from simhub.engine import shares
 from simhub.engine.context import Context
 from simhub.engine.kinematics import lane_center_t
@@ -144,6 +143,8 @@ class Traffic:
         lanes = -w.lane  # right-hand lanes -1, -2, ... -> 1, 2, ...
         lane_index = np.where((w.direction > 0) & (w.lane < 0) & w.present, lanes - 1, -1)
         lane_count = int(max(lane_index.max(initial=0) + 1, 1))
+        from simhub.dynamics import IdmParams, MobilParams, mobil_lane_changes
+
         spec = ctx.controllers[columns[0]]
         decision = mobil_lane_changes(
             w.s * w.direction, lane_index, w.speed, w.length,

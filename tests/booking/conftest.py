@@ -55,6 +55,14 @@ def app(database_url: str, clock: Clock) -> Iterator[App]:
     application.close()
 
 
+@pytest.fixture
+def other_process(app: App, database_url: str, clock: Clock) -> Iterator[App]:
+    """A second app on the same database, with its own caches: another server process."""
+    second = build_app(make_settings(database_url), migrate=False, clock=clock)
+    yield second
+    second.close()
+
+
 def principal(app: App, token: str) -> Principal:
     return app.identity.authenticate(token)
 

@@ -5,19 +5,18 @@ must show at once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
 
-from simhub.app import App, build_app
+from simhub.app import App
 from simhub.booking.model import BookingMode, OpeningInterval, Quota
 from simhub.booking.planner import SlotQuery
 from simhub.booking.service import BookingFilter, BookingSpec, SlotUnavailable
 from simhub.errors import QuotaExceeded
 from simhub.identity.model import Role
 from tests.booking.conftest import Clock, People, at, principal
-from tests.conftest import issue, make_settings
+from tests.conftest import issue
 
 DAY = date(2026, 3, 3)
 
@@ -26,14 +25,6 @@ def slots(app: App, people: People, day: int = 3) -> list[datetime]:
     """The starts of the passenger cabin's free hours in the day from *day* 06:00 UTC on."""
     query = SlotQuery("", "passenger", BookingMode.MOTION, 60, at(day, 6), at(day + 1, 6), 50)
     return sorted(s.start for s in app.booking_service.find_slots(people.engineer, query))
-
-
-@pytest.fixture
-def other_process(app: App, database_url: str, clock: Clock) -> Iterator[App]:
-    """A second app on the same database, with its own caches: another server process."""
-    second = build_app(make_settings(database_url), migrate=False, clock=clock)
-    yield second
-    second.close()
 
 
 def test_a_write_shows_at_once_in_every_cached_read(app: App, people: People) -> None:
