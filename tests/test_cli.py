@@ -232,7 +232,8 @@ def test_scenario_run_imports_no_service_stack(tmp_path: Path) -> None:
                  "starlette", "zmq", "ray", "cv2", "scipy", "cffi", "simhub.settings",
                  "simhub.app", "simhub.rpc", "simhub.web", "simhub.storage",
                  # no vehicle dynamics or traffic models here: only the collision kernels
-                 "simhub.dynamics.api", "simhub.dynamics.drivers", "simhub.dynamics.integrate"}
+                 "simhub.dynamics.api", "simhub.dynamics.drivers", "simhub.dynamics.integrate",
+                 "simhub.facility"}
     assert not {name for name in loaded for root in forbidden
                 if name == root or name.startswith(root + ".")}
 

@@ -43,13 +43,13 @@ from simhub.engine.tracking import track_dynamics
 from simhub.engine.traffic import Traffic
 from simhub.engine.world import MODE_DYNAMICS, World
 from simhub.errors import InvalidArgument
-from simhub.facility.model import VehicleModel, VehicleParams
 from simhub.road import RoadNetwork, load_opendrive
 from simhub.scenario import Scenario
 
 if TYPE_CHECKING:
     from simhub.dynamics import Stepper
     from simhub.engine.fused import Plan as FusedPlan
+    from simhub.facility.model import VehicleParams
 
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
@@ -305,6 +305,7 @@ class BatchWorld:
                                   "acceleration [m/s^2] per episode and external entity")
         if self._stepper is None:
             from simhub.dynamics import Stepper  # the KS model, for external drivers only
+            from simhub.facility.model import VehicleModel
 
             self._stepper = Stepper(VehicleModel.KS, self._param_rows(), w.episodes * n_ext,
                                     self.dt, param_rows=np.tile(np.arange(n_ext), w.episodes),
@@ -404,6 +405,8 @@ class BatchWorld:
 
 def _params_from_entity(world: World, k: int) -> VehicleParams:
     """Kinematic single-track parameters from an entity's box (wheelbase 60 % of length)."""
+    from simhub.facility.model import VehicleModel, VehicleParams
+
     length = float(world.length[0, k]) or 4.5
     width = float(world.width[0, k]) or 1.8
     wheelbase = 0.6 * length
