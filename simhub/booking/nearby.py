@@ -4,25 +4,19 @@ A rule context (``BookingService._context``) needs the slot-holding bookings who
 period meets a period padded by the longest changeover, and the platform's motion neighbours of
 the period: the slot-holding motion booking that ends last by its start, and the one that
 starts first from its end. RequestBooking's early read and every FindSlots miss read both,
-two queries that were most of such a call's cost. ``Nearby`` answers both for any period that
-fits in one block of ``BLOCK_DAYS`` UTC days from what it read for the whole block: the
-bookings holding slots in the block and the platform's neighbours of the block itself.
+two queries that were most of such a call's cost. A ``Block`` holds the slot-holding bookings
+whose blocked period meets ``BLOCK_DAYS`` UTC days; it answers the first read for any period
+inside it, filtered as the database filters, and the second where it can tell:
 
-Why the block's answer is the database's answer, for a period [start, end) inside it:
-
-- A booking whose blocked period meets the padded period meets the block: it is among the
-  block's bookings, filtered here as the database filters them.
 - The neighbour before: a motion booking that starts inside the block meets it (its blocked
-  period starts by its start and ends after it), so it is among the block's bookings. One that
-  starts before the block either ends after the block starts (it meets the block: among its
-  bookings) or ends by then: the latest of those is the block's own neighbour before. The
-  latest of all those candidates is the one the database would find.
-- The neighbour after, likewise: a motion booking starting before the block ends meets it;
-  the first one starting later is the block's own neighbour after.
+  period starts by its start and ends after it), so it is in the block. If the latest
+  candidate in the block starts inside the block, no candidate outside can start later.
+  Otherwise (none, or it starts before the block) the block cannot tell: the caller asks the
+  store.
+- The neighbour after, likewise: a motion booking that starts before the block ends is in it;
+  if a candidate in the block starts before the block ends, it is the first one.
 
-A block stays cached (``GenerationCache``) until a logged change meets the block, or meets the
-motion bookings between the block and its neighbours (where a new or cancelled booking would
-change which booking is the neighbour).
+A block stays cached (``GenerationCache``) until a logged change meets the block's days.
 """
 
 from __future__ import annotations
@@ -34,54 +28,45 @@ from typing import Protocol
 from simhub.booking.cache import ChangeFeed, Generation, GenerationCache, Reads, Span
 from simhub.booking.model import Booking, BookingMode
 
-#: A block: the UTC day a period's padded start falls on and the two days after it, so that a
-#: period of up to a day and a half (padding included) always fits in the block it starts in.
-BLOCK_DAYS = 3
+#: A block: the UTC day a period's padded start falls on and the day after it, so that any
+#: period of up to a day (padding included) fits in the block it starts in; a longer one may.
+BLOCK_DAYS = 2
 _DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
 class Block:
-    """What the store held for [start, end): its slot-holding bookings (blocked period meets
-    it), and the platform's motion neighbours of the block (as ``motion_neighbours``)."""
+    """The slot-holding bookings whose blocked period meets [start, end), as the store held
+    them."""
 
     start: datetime
     end: datetime
     holding: tuple[Booking, ...]
-    before: Booking | None  # ends by ``start``, starts last: the neighbour before the block
-    after: Booking | None  # starts first from ``end``: the neighbour after the block
 
     def holding_between(self, start: datetime, end: datetime) -> list[Booking]:
         """The store's ``holding_between(start, end)``; [start, end) must lie in the block."""
         return [b for b in self.holding if b.blocked_start < end and b.blocked_end > start]
 
-    def motion_neighbours(self, start: datetime, end: datetime) -> list[Booking]:
+    def motion_neighbours(self, start: datetime, end: datetime) -> list[Booking] | None:
         """The store's ``motion_neighbours(start, end)`` (the one before, then the one after,
-        where there is one); [start, end) must lie in the block (see the module doc)."""
-        motion = [b for b in self.holding if b.mode is BookingMode.MOTION]
-        before = max(
-            (b for b in (*motion, self.before) if b and b.start < start and b.end <= start),
-            key=lambda b: b.start,
-            default=None,
-        )
-        after = min(
-            (b for b in (*motion, self.after) if b and b.start >= end),
-            key=lambda b: b.start,
-            default=None,
-        )
-        return [b for b in (before, after) if b is not None]
+        where there is one) for [start, end) inside the block; None where the block cannot
+        tell (see the module doc)."""
+        before = after = None
+        for b in self.holding:
+            if b.mode is not BookingMode.MOTION:
+                continue
+            if b.start < start and b.end <= start:
+                if before is None or b.start > before.start:
+                    before = b
+            elif b.start >= end and (after is None or b.start < after.start):
+                after = b
+        if before is None or before.start < self.start or after is None or after.start >= self.end:
+            return None
+        return [before, after]
 
     def reads(self) -> Reads:
-        """What the block's answer depends on (see the module doc)."""
-        return Reads(
-            spans=(
-                Span(self.start, self.end),
-                Span(
-                    self.before.blocked_start if self.before else None, self.start, motion_only=True
-                ),
-                Span(self.end, self.after.blocked_end if self.after else None, motion_only=True),
-            )
-        )
+        """What the block's answer depends on."""
+        return Reads(spans=(Span(self.start, self.end),))
 
 
 def block_of(start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
@@ -94,10 +79,9 @@ def block_of(start: datetime, end: datetime) -> tuple[datetime, datetime] | None
 
 
 class Reader(Protocol):
-    """The two reads of a store transaction that a block is made of."""
+    """The read of a store transaction that a block is made of."""
 
     def holding_between(self, start: datetime, end: datetime) -> list[Booking]: ...
-    def motion_neighbours(self, start: datetime, end: datetime) -> list[Booking]: ...
 
 
 class Nearby:
@@ -122,11 +106,4 @@ class Nearby:
 
 
 def _read(tx: Reader, start: datetime, end: datetime) -> Block:
-    holding = tuple(tx.holding_between(start, end))
-    before = after = None
-    for b in tx.motion_neighbours(start, end):
-        if b.start >= end:
-            after = b
-        else:
-            before = b
-    return Block(start, end, holding, before, after)
+    return Block(start, end, tuple(tx.holding_between(start, end)))

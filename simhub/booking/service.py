@@ -340,14 +340,16 @@ class BookingService:
         database), the neighbours. *read_at*: the counters a read (never a write) took before
         *tx*; the minutes then come from the cache while no logged change of the
         organisation's motion bookings meets the windows (see ``_motion_minutes``), and the
-        bookings and neighbours from the block of days around the period (``nearby``)."""
+        bookings (and the neighbours, where it can tell) from the block of days the period
+        lies in (``nearby``)."""
         pad = self._max_mount + self._max_unmount
         block = None if read_at is None else self._nearby.block(read_at, start - pad, end + pad, tx)
         near: Reader = tx if block is None else block
         bookings = {b.id: b for b in near.holding_between(start - pad, end + pad)}
         windows = quota_windows(start, end, zone(policy.time_zone))
         used = {organisation_id: self._motion_minutes(tx, organisation_id, windows, read_at)}
-        for b in near.motion_neighbours(start, end):
+        neighbours = None if block is None else block.motion_neighbours(start, end)
+        for b in tx.motion_neighbours(start, end) if neighbours is None else neighbours:
             bookings.setdefault(b.id, b)
         found = list(bookings.values())
         return RuleContext(policy, self.cabins, found, now, motion_used=used), found

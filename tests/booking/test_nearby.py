@@ -43,6 +43,7 @@ def test_a_block_answers_as_the_store_for_every_period_inside_it(app: App, peopl
         with contextlib.suppress(SimhubError):  # some collide: as many as fit
             service.request(people.engineer, spec)
     store = SqlBookingStore(app.db)
+    told = 0
     for _ in range(200):
         start = at(3, 0) + timedelta(minutes=5 * rng.randrange(0, 7 * 288))
         end = start + timedelta(minutes=5 * rng.randrange(1, 300))
@@ -54,7 +55,10 @@ def test_a_block_answers_as_the_store_for_every_period_inside_it(app: App, peopl
             assert sorted(b.id for b in block.holding_between(start, end)) == sorted(
                 b.id for b in tx.holding_between(start, end)
             )
-            assert block.motion_neighbours(start, end) == tx.motion_neighbours(start, end)
+            neighbours = block.motion_neighbours(start, end)
+            assert neighbours is None or neighbours == tx.motion_neighbours(start, end)
+            told += neighbours is not None
+    assert told > 50  # most periods: the block tells their neighbours
 
 
 def test_an_early_read_sees_another_processs_booking_in_its_block_at_once(
