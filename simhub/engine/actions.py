@@ -23,7 +23,7 @@ from simhub.engine.context import Context
 from simhub.engine.controllers import ControllerSpec, controller_spec, merge_specs
 from simhub.engine.kinematics import lane_center_t, lane_centers
 from simhub.engine.positions import PositionFn, at_world, compile_position, numbers, same
-from simhub.engine.shapes import SHAPE_CODES, duration_for_rate, shape_fraction, shape_progress
+from simhub.engine.shapes import SHAPE_CODES, duration_for_rate, shape_progress
 from simhub.engine.trajectory import Path, compile_trajectory
 from simhub.engine.world import MODE_ROAD, MODE_WORLD
 from simhub.errors import InvalidArgument
@@ -480,6 +480,7 @@ class LaneOffsetRuntime(Runtime):
         self.start_offset = np.zeros(n)
         self.elapsed = np.zeros(n)
         self.duration = np.zeros(n)
+        self._finished = np.empty(n, np.bool_)  # step's result, overwritten by the next step
 
     def _target(self, ctx: Context) -> F64:
         w = ctx.world
@@ -504,30 +505,51 @@ class LaneOffsetRuntime(Runtime):
 
     def step(self, ctx: Context, mask: B) -> B:
         w = ctx.world
-        k = self.k
-        mine = mask & (w.lateral_owner[:, k] == self.id)
-        lost = mask & ~mine
-        self.elapsed[mine] += ctx.dt
-        with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.where(self.duration > 0, self.elapsed / self.duration, 1.0)
-        offset = self.start_offset + (self._target(ctx) - self.start_offset) * shape_fraction(
-            self.shape, f)
-        old = w.lane_offset[:, k].copy()
-        w.lane_offset[mine, k] = offset[mine]
-        speed = w.speed[:, k]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            angle = np.where(speed > 1e-9, np.arctan((offset - old) * w.direction[:, k]
-                                                     / np.maximum(speed * ctx.dt, 1e-12)), 0.0)
-        w.heading_offset[mine, k] = angle[mine]
-        reached = mine & (f >= 1.0 - DONE_EPS)
-        w.heading_offset[reached, k] = 0.0
-        if self.continuous:
-            return np.asarray(lost, dtype=np.bool_)
-        _release(w.lateral_owner, k, reached, self.id)
-        return np.asarray(reached | lost, dtype=np.bool_)
+        finished = self._finished
+        if finished.shape[0] != w.episodes:
+            finished = self._finished = np.empty(w.episodes, np.bool_)
+        _lane_offset_step(mask, w.lateral_owner, self.k, self.id, SHAPE_CODES.get(self.shape, 3),
+                          self.value, self.ref, self.start_offset, self.elapsed, self.duration,
+                          ctx.dt, w.lane_offset, w.direction, w.heading_offset, w.speed,
+                          self.continuous, finished)
+        return finished
 
 
-# --- routing and placement --------------------------------------------------------------
+@numba.njit(cache=True)
+def _lane_offset_step(mask: B, owner: I64, k: int, ident: int, shape: int, value: F64, ref: int,
+                      start_offset: F64, elapsed: F64, duration: F64, dt: float,
+                      lane_offset: F64, direction: F64, heading_offset: F64, speed: F64,
+                      continuous: bool, finished: B) -> None:
+    """One step of a lane offset change of entity ``k`` in the masked episodes where it still
+    owns the entity's lateral position: the offset moves towards ``value`` (along the
+    entity's direction; relative to entity ``ref``'s offset when ``ref >= 0``), the heading
+    offset is the path's angle; ``finished`` where it ended (never, when ``continuous``: it
+    then keeps the target) or lost the entity to another action."""
+    for e in range(mask.shape[0]):
+        finished[e] = False
+        if not mask[e]:
+            continue
+        if owner[e, k] != ident:
+            finished[e] = True  # another lateral action took over
+            continue
+        target = value[e] * direction[e, k]
+        if ref >= 0:
+            target = lane_offset[e, ref] + target
+        elapsed[e] += dt
+        f = elapsed[e] / duration[e] if duration[e] > 0 else 1.0
+        offset = start_offset[e] + (target - start_offset[e]) * shape_progress(shape, f)
+        old = lane_offset[e, k]
+        lane_offset[e, k] = offset
+        v = speed[e, k]
+        angle = 0.0
+        if v > 1e-9:
+            angle = math.atan((offset - old) * direction[e, k] / max(v * dt, 1e-12))
+        heading_offset[e, k] = angle
+        if f >= 1.0 - DONE_EPS:
+            heading_offset[e, k] = 0.0
+            if not continuous:
+                finished[e] = True
+                owner[e, k] = -1
 
 
 class TeleportRuntime(Runtime):

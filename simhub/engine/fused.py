@@ -8,10 +8,11 @@ conditions, actions, movement and derived states), so positions and event logs a
 
 The storyboard becomes tables: elements in depth-first order (state, last transition and its
 frame, executions, children, post-order ranges for stop), triggers as ranges of conditions
-(edge and delay state per condition) and action runtimes (speed, lane change, or "instant":
-an init action whose work was done at start). Before a run the Python objects' state is
-copied into the tables (``gather``) and afterwards back (``scatter``), so ``step`` and ``run``
-can be mixed. Transitions are written to preallocated log arrays and become ``LogEntry``s.
+(edge and delay state per condition) and action runtimes (speed, lane change, lane offset, a
+fixed teleport, or "instant": an init action whose work was done at start). Before a run the
+Python objects' state is copied into the tables (``gather``) and afterwards back
+(``scatter``), so ``step`` and ``run`` can be mixed. Transitions are written to preallocated
+log arrays and become ``LogEntry``s.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ import numpy as np
 import numpy.typing as npt
 
 from simhub.engine import fused_kernel as k
-from simhub.engine.actions import LaneChangeRuntime, Runtime, SpeedRuntime, TeleportRuntime
+from simhub.engine.actions import (
+    LaneChangeRuntime,
+    LaneOffsetRuntime,
+    Runtime,
+    SpeedRuntime,
+    TeleportRuntime,
+)
 from simhub.engine.conditions import EDGES, CompiledCondition, CompiledTrigger, kernel_spec
 from simhub.engine.context import LogEntry
 from simhub.engine.shapes import LINEAR_RATE, RATE_CODES, SHAPE_CODES
@@ -151,7 +158,7 @@ class Plan:
             assert element.action is not None
             init = any(element is a for a in self.init_actions)
             for j, runtime in enumerate(element.action.runtimes):
-                if isinstance(runtime, SpeedRuntime | LaneChangeRuntime) or (
+                if isinstance(runtime, SpeedRuntime | LaneChangeRuntime | LaneOffsetRuntime) or (
                         isinstance(runtime, TeleportRuntime)
                         and getattr(runtime.position, "static", False)):
                     pass
@@ -337,6 +344,16 @@ class Plan:
                 rl[r, k.RL_TARGET, 0] = runtime.target_lane[0]
                 rf[r, k.RF_START, 0] = runtime.start_t[0]
                 rf[r, k.RF_OFFSET, 0] = runtime.lane_offset[0]
+            elif isinstance(runtime, LaneOffsetRuntime):
+                row[k.RT_KIND], row[k.RT_K] = k.RT_LANE_OFFSET, runtime.k
+                row[k.RT_REF], row[k.RT_CONTINUOUS] = runtime.ref, runtime.continuous
+                row[k.RT_SHAPE] = SHAPE_CODES.get(runtime.shape, 3)
+                rf[r, k.RF_VALUE, 0] = runtime.value[0]
+                rf[r, k.RF_MAX_ACC, 0] = runtime.max_lat_acc[0]
+                rf[r, k.RF_START, 0] = runtime.start_offset[0]
+                rf[r, k.RF_DURATION, 0] = runtime.duration[0]
+                rf[r, k.RF_ELAPSED, 0] = runtime.elapsed[0]
+                continue
             elif isinstance(runtime, TeleportRuntime) and getattr(runtime.position, "static",
                                                                    False):
                 row[k.RT_KIND], row[k.RT_K] = k.RT_TELEPORT, runtime.k
@@ -385,6 +402,8 @@ class Plan:
             elif isinstance(runtime, LaneChangeRuntime):
                 runtime.start_t[0] = f[k.RF_START, 0]
                 runtime.target_lane[0] = tb.rl[r, k.RL_TARGET, 0]
+            elif isinstance(runtime, LaneOffsetRuntime):
+                runtime.start_offset[0] = f[k.RF_START, 0]
             else:
                 continue
             runtime.duration[0] = f[k.RF_DURATION, 0]

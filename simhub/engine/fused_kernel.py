@@ -3,9 +3,10 @@ episode for many steps, over the packed tables that ``simhub.engine.fused`` buil
 
 Every helper repeats the Python step's order (``simhub.engine.storyboard``) with episode 0's
 scalars in place of masks, and calls the same njit kernels for conditions (``_measure_test``,
-``_edge_and_delay``), actions (``_speed_step``, ``_lane_change_step``), movement and derived
-states, so the arithmetic is the same. The tables (``Tables``) are a few 2-D arrays with named
-columns: passing one namedtuple of many arrays to every helper made compiling take minutes.
+``_edge_and_delay``), actions (``_speed_step``, ``_lane_change_step``,
+``_lane_offset_step``), movement and derived states, so the arithmetic is the same. The
+tables (``Tables``) are a few 2-D arrays with named columns: passing one namedtuple of many
+arrays to every helper made compiling take minutes.
 Helpers with one call site, or tiny ones, are inlined into their caller (numba IR inlining);
 those that call the road or action kernels are compiled once each, as few levels deep as
 possible, because numba re-optimises a callee's code in every library that links it. The
@@ -27,7 +28,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from simhub.engine.actions import _lane_change_step, _speed_step
+from simhub.engine.actions import _lane_change_step, _lane_offset_step, _speed_step
 from simhub.engine.conditions import TOLERANCE, _edge_and_delay, _holds, _measure_test
 from simhub.engine.kinematics import lane_center_t
 from simhub.engine.physics import derive_all, move_and_place
@@ -62,8 +63,9 @@ COND_TIME, COND_STATE, COND_ENTITY, COND_TIME_OF_DAY = range(4)
 RT_KIND, RT_ID, RT_K, RT_REF, RT_SHAPE, RT_RATE, RT_DIMENSION, RT_FLAG, RT_CONTINUOUS, \
     RT_DONE = range(10)
 RT = 10
-RT_INSTANT, RT_SPEED, RT_LANE_CHANGE, RT_TELEPORT = range(4)
+RT_INSTANT, RT_SPEED, RT_LANE_CHANGE, RT_TELEPORT, RT_LANE_OFFSET = range(5)
 RF_VALUE, RF_TARGET, RF_START, RF_DURATION, RF_ELAPSED, RF_OFFSET = range(6)
+RF_MAX_ACC = RF_TARGET  # a lane offset's lateral acceleration limit (its target moves)
 RL_DELTA, RL_ABSOLUTE, RL_TARGET = range(3)
 # a teleport's fixed placement: rf rows (World fields, in this order) and rl rows
 TELEPORT_FLOATS = ("x", "y", "z", "heading", "pitch", "s", "t", "lane_offset", "direction",
@@ -322,7 +324,8 @@ def _reset(tb: Tables, i: int) -> None:
 
 @_inline
 def _start_runtime(arrays: RoadArrays, tb: Tables, w: WorldArrays, r: int) -> None:
-    """``SpeedRuntime.start`` / ``LaneChangeRuntime.start`` in episode 0."""
+    """``SpeedRuntime.start`` / ``LaneChangeRuntime.start`` / ``LaneOffsetRuntime.start`` /
+    a fixed ``TeleportRuntime`` in episode 0."""
     rt = tb.rt[r]
     f = tb.rf[r]
     k = rt[RT_K]
@@ -375,6 +378,21 @@ def _start_runtime(arrays: RoadArrays, tb: Tables, w: WorldArrays, r: int) -> No
                                               f[RF_VALUE, 0])
         else:
             f[RF_DURATION, 0] = f[RF_VALUE, 0]
+    elif rt[RT_KIND] == RT_LANE_OFFSET:
+        w.lateral_owner[0, k] = rt[RT_ID]
+        f[RF_START, 0] = w.lane_offset[0, k]
+        f[RF_ELAPSED, 0] = 0.0
+        target = f[RF_VALUE, 0] * w.direction[0, k]
+        if ref >= 0:
+            target = w.lane_offset[0, ref] + target
+        change = abs(target - w.lane_offset[0, k])
+        acc = max(f[RF_MAX_ACC, 0], 1e-6)
+        if rt[RT_SHAPE] == 3:  # sinusoidal
+            f[RF_DURATION, 0] = math.pi * math.sqrt(change / (2.0 * acc))
+        elif rt[RT_SHAPE] == 0:  # step
+            f[RF_DURATION, 0] = 0.0
+        else:
+            f[RF_DURATION, 0] = math.sqrt(6.0 * change / acc)
 
 
 @refcount_free
@@ -415,6 +433,12 @@ def _step_action(arrays: RoadArrays, tb: Tables, w: WorldArrays, a: int, frame: 
                                   lanes[RL_TARGET], f[RF_OFFSET], f[RF_START], f[RF_ELAPSED],
                                   f[RF_DURATION], dt, w.road, w.s, w.t, w.lane, w.lane_offset,
                                   w.direction, w.heading_offset, w.speed, out)
+            elif kind == RT_LANE_OFFSET:
+                _lane_offset_step(tb.scratch[0], w.lateral_owner, rt[RT_K], rt[RT_ID],
+                                  rt[RT_SHAPE], f[RF_VALUE], rt[RT_REF], f[RF_START],
+                                  f[RF_ELAPSED], f[RF_DURATION], dt, w.lane_offset,
+                                  w.direction, w.heading_offset, w.speed,
+                                  rt[RT_CONTINUOUS] != 0, out)
             rt[RT_DONE] = int(out[0])
         finished = finished and rt[RT_DONE] != 0
     if finished:

@@ -27,7 +27,8 @@ FUSED = ("cut-in.xosc", "cut-in_simple.xosc", "cut_in.yaml", "slow-lead-vehicle.
          "straight_500m_pedestrian.xosc", "lane_change_simple.xosc", "lane_change_crest.xosc",
          "speed_over_distance.xosc", "accident_scene.xosc", "cut_out.xosc",
          "lane_change_curve.xosc", "lead_brake_rain.xosc", "lead_brake_snow.xosc",
-         "ncap_ccrb.xosc", "ncap_ccrm.xosc", "ncap_ccrs.xosc", "truck_trailer_curve.xosc")
+         "ncap_ccrb.xosc", "ncap_ccrm.xosc", "ncap_ccrs.xosc", "truck_trailer_curve.xosc",
+         "cut-in_cr.xosc", "fire_engine_blue_light.xosc")
 
 
 def _scenarios() -> list[Path]:
@@ -117,3 +118,51 @@ def test_without_event_log() -> None:
     python.run(duration=25.0, fused=False)
     _same(fused, python, "no log")
     assert fused.events == []
+
+
+OFFSET_ACTION = (
+    '<LaneOffsetAction continuous="false"><LaneOffsetActionDynamics dynamicsShape="sinusoidal"'
+    ' maxLateralAcc="1.0"/><LaneOffsetTarget><AbsoluteTargetLaneOffset value="-1.4"/>'
+    "</LaneOffsetTarget></LaneOffsetAction>"
+)
+
+
+@pytest.mark.parametrize(
+    ("continuous", "shape", "target"),
+    [
+        ("false", "linear", '<AbsoluteTargetLaneOffset value="-1.4"/>'),
+        ("false", "cubic", '<AbsoluteTargetLaneOffset value="0.9"/>'),
+        ("false", "step", '<AbsoluteTargetLaneOffset value="-1.4"/>'),
+        ("true", "sinusoidal", '<AbsoluteTargetLaneOffset value="-1.4"/>'),
+        ("false", "sinusoidal", '<RelativeTargetLaneOffset entityRef="Car2" value="-0.8"/>'),
+        ("true", "linear", '<RelativeTargetLaneOffset entityRef="Ego" value="1.2"/>'),
+    ],
+)
+def test_every_lane_offset_runs_fused_as_it_steps(
+    tmp_path: Path, continuous: str, shape: str, target: str
+) -> None:
+    """The fused kernel's lane offsets (``_lane_offset_step``) for every shape, absolute and
+    relative targets, continuous or not, against the Python step, in the fire engine case."""
+    source = LIBRARY / "fire_engine_blue_light.xosc"
+    text = source.read_text()
+    assert OFFSET_ACTION in text
+    action = (
+        f'<LaneOffsetAction continuous="{continuous}"><LaneOffsetActionDynamics '
+        f'dynamicsShape="{shape}" maxLateralAcc="0.7"/><LaneOffsetTarget>{target}'
+        "</LaneOffsetTarget></LaneOffsetAction>"
+    )
+    road = source.parent / "roads" / "highway_3lane.xodr"
+    path = tmp_path / "offset.xosc"
+    path.write_text(
+        text.replace(OFFSET_ACTION, action).replace("roads/highway_3lane.xodr", str(road))
+    )
+    fused = compile_scenario(load(path), 0.01)
+    python = compile_scenario(load(path), 0.01)
+    assert fused.fused_reason is None
+    for stop in STOPS:
+        fused.run(duration=stop)
+        python.run(duration=stop, fused=False)
+        _same(fused, python, f"{shape} {target} at {stop} s")
+    assert _log(fused) == _log(python)
+    offsets = python.world.lane_offset[0]
+    assert np.any(np.abs(offsets) > 0.3)  # the offset did move someone
