@@ -103,7 +103,14 @@ def zone(name: str) -> ZoneInfo:
 OPENING_WINDOWS_KEPT = 4096
 
 
+#: ``local_midnight`` answers kept (the days around each booking, search and quota window).
+MIDNIGHTS_KEPT = 4096
+
+
+@lru_cache(maxsize=MIDNIGHTS_KEPT)
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant local *day* begins. Kept: every rule check asked for the midnights of
+    the weeks and months around it again (a zone conversion each, ~5% of an early read)."""
     return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
 
 
