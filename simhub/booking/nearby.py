@@ -31,6 +31,9 @@ from simhub.booking.model import Booking, BookingMode
 #: A block: the UTC day a period's padded start falls on and the day after it, so that any
 #: period of up to a day (padding included) fits in the block it starts in; a longer one may.
 BLOCK_DAYS = 2
+#: Blocks kept before the cache starts over (one per UTC day asked about: well over a year's
+#: horizon, and a bound on the bookings held: a block holds two days' worth).
+BLOCKS_KEPT = 512
 _DAY = timedelta(days=1)
 
 
@@ -88,7 +91,7 @@ class Nearby:
     """Blocks kept per generation of the booking data (see the module doc)."""
 
     def __init__(self, changes: ChangeFeed) -> None:
-        self._blocks: GenerationCache[Block] = GenerationCache(changes)
+        self._blocks: GenerationCache[Block] = GenerationCache(changes, BLOCKS_KEPT)
 
     def block(
         self, read_at: Generation | None, start: datetime, end: datetime, tx: Reader

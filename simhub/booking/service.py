@@ -37,6 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from simhub.booking import ical
@@ -111,6 +112,8 @@ MAX_SEARCH_DAYS = 31
 MAX_SLOTS = 50
 #: Schedules shown from cached answers, kept per viewer (see ``cached_schedule``).
 SHOWN_SCHEDULES = 1024
+#: Listing filters narrowed to an organisation, kept (see ``_own``).
+OWN_FILTERS_KEPT = 1024
 
 
 class SlotUnavailable(Conflict):
@@ -581,7 +584,7 @@ class BookingService:
             return where
         if where.organisation_id not in (None, principal.organisation_id):
             raise NotFound(f"no organisation {where.organisation_id!r} among yours")
-        return replace(where, organisation_id=principal.organisation_id)
+        return _own(where, principal.organisation_id)
 
     def cached_list_bookings(
         self, principal: Principal, where: BookingFilter, limit: int, offset: int
@@ -797,6 +800,8 @@ class BookingService:
             )
         if found:
             raise InvalidArgument("the slot search is malformed", found)
+        if query.organisation_id == principal.organisation_id:
+            return query  # as the RPC layer builds it: no copy
         return replace(query, organisation_id=principal.organisation_id)
 
     def cached_find_slots(self, principal: Principal, query: SlotQuery) -> tuple[Slot, ...] | None:
@@ -1105,6 +1110,13 @@ class BookingService:
             month_end=m1,
             month_used_minutes=used[(m0, m1)],
         )
+
+
+@lru_cache(maxsize=OWN_FILTERS_KEPT)
+def _own(where: BookingFilter, organisation_id: str) -> BookingFilter:
+    """*where* for *organisation_id* only. Kept: every ListBookings of an engineer asks it
+    (``dataclasses.replace`` cost as much as the rest of a cached listing's lookup)."""
+    return replace(where, organisation_id=organisation_id)
 
 
 def _time_key(query: SlotQuery, policy: Policy, now: datetime) -> tuple[datetime, datetime]:
