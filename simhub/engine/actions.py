@@ -552,6 +552,9 @@ def _lane_offset_step(mask: B, owner: I64, k: int, ident: int, shape: int, value
                 owner[e, k] = -1
 
 
+# --- routing and placement --------------------------------------------------------------
+
+
 class TeleportRuntime(Runtime):
     def __init__(self, ctx: Context, k: int, position: PositionFn) -> None:
         super().__init__(ctx)
