@@ -345,15 +345,10 @@ class Plan:
                 rf[r, k.RF_START, 0] = runtime.start_t[0]
                 rf[r, k.RF_OFFSET, 0] = runtime.lane_offset[0]
             elif isinstance(runtime, LaneOffsetRuntime):
-                row[k.RT_KIND], row[k.RT_K] = k.RT_LANE_OFFSET, runtime.k
+                row[k.RT_KIND] = k.RT_LANE_OFFSET
                 row[k.RT_REF], row[k.RT_CONTINUOUS] = runtime.ref, runtime.continuous
-                row[k.RT_SHAPE] = SHAPE_CODES.get(runtime.shape, 3)
-                rf[r, k.RF_VALUE, 0] = runtime.value[0]
                 rf[r, k.RF_MAX_ACC, 0] = runtime.max_lat_acc[0]
                 rf[r, k.RF_START, 0] = runtime.start_offset[0]
-                rf[r, k.RF_DURATION, 0] = runtime.duration[0]
-                rf[r, k.RF_ELAPSED, 0] = runtime.elapsed[0]
-                continue
             elif isinstance(runtime, TeleportRuntime) and getattr(runtime.position, "static",
                                                                    False):
                 row[k.RT_KIND], row[k.RT_K] = k.RT_TELEPORT, runtime.k
@@ -369,8 +364,9 @@ class Plan:
             row[k.RT_K] = runtime.k
             row[k.RT_SHAPE] = SHAPE_CODES.get(runtime.shape, 3)
             row[k.RT_RATE] = RATE_CODES.get(runtime.shape, LINEAR_RATE)
+            # a lane offset has no dimension: its duration follows from its acceleration limit
             row[k.RT_DIMENSION] = {"time": k.DIM_TIME, "distance": k.DIM_DISTANCE}.get(
-                runtime.dimension, k.DIM_RATE)
+                getattr(runtime, "dimension", "time"), k.DIM_RATE)
             rf[r, k.RF_VALUE, 0] = runtime.value[0]
             rf[r, k.RF_DURATION, 0] = runtime.duration[0]
             rf[r, k.RF_ELAPSED, 0] = runtime.elapsed[0]

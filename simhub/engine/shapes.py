@@ -41,25 +41,15 @@ def shape_fraction(shape: str, f: F64) -> F64:
 
 
 def duration_for_rate(shape: str, change: F64, rate: F64) -> F64:
-    """Duration [s] of a change of ``change`` units at peak rate ``rate`` units/s: each element
-    as ``rate_duration`` gives it, to the last bit (the same operations in the same order).
-
-    Plain numpy rather than a numba ufunc: an eagerly typed ``numba.vectorize`` is built (or
-    loaded from its cache) when this module is imported, which every command that steps a
-    scenario paid for at start-up.
-    """
-    rate = np.maximum(np.abs(np.asarray(rate, dtype=np.float64)), 1e-9)
-    change = np.abs(np.asarray(change, dtype=np.float64))
-    code = RATE_CODES.get(shape, LINEAR_RATE)
-    if code == 0:
-        duration = math.pi * change / (2.0 * rate)
-    elif code == 1:
-        duration = 1.5 * change / rate
-    elif code == 2:
-        duration = np.zeros(np.broadcast(change, rate).shape)
-    else:
-        duration = change / rate
-    return np.asarray(duration, dtype=np.float64)
+    """Duration [s] of a change of ``change`` units at peak rate ``rate`` units/s (each
+    element as ``rate_duration``, which the fused kernel calls)."""
+    change, rate = np.asarray(change, dtype=np.float64), np.asarray(rate, dtype=np.float64)
+    dims = np.broadcast_shapes(change.shape, rate.shape)
+    change, rate = np.broadcast_to(change, dims), np.broadcast_to(rate, dims)  # read-only
+    out = np.empty(dims)
+    _rate_durations(RATE_CODES.get(shape, LINEAR_RATE), change.reshape(-1), rate.reshape(-1),
+                    out.reshape(-1))
+    return out
 
 
 # How ``rate_duration`` tells the shapes apart (any other shape: linear).
@@ -80,3 +70,12 @@ def rate_duration(code: int, change: float, rate: float) -> float:
     if code == 2:
         return 0.0
     return change / rate
+
+
+@numba.njit(cache=True, nogil=True)
+def _rate_durations(code: int, change: F64, rate: F64, out: F64) -> None:
+    """``rate_duration`` of each element. Compiled (or loaded from numba's cache) on its first
+    call, not when this module is imported, as an eagerly typed ``numba.vectorize`` was: every
+    command that steps a scenario paid for that at start-up."""
+    for i in range(out.shape[0]):
+        out[i] = rate_duration(code, change[i], rate[i])

@@ -104,8 +104,8 @@ def test_ego_metrics_of_entities_heading_the_same_way_use_cos_and_sin_of_zero() 
 
 @pytest.mark.parametrize("shape", ["sinusoidal", "cubic", "step", "linear"])
 def test_duration_for_rate_equals_the_kernels_rate_duration_to_the_bit(shape: str) -> None:
-    """The batch engine's ``duration_for_rate`` (numpy) and the fused kernel's
-    ``rate_duration`` (numba) give the same durations, or the two paths would part."""
+    """The batch engine's ``duration_for_rate`` (arrays) and the fused kernel's
+    ``rate_duration`` (one step) give the same durations, or the two paths would part."""
     from simhub.engine.shapes import LINEAR_RATE, RATE_CODES, duration_for_rate, rate_duration
 
     rng = np.random.default_rng(11)
