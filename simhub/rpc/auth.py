@@ -24,6 +24,7 @@ from simhub.identity.model import Principal
 from simhub.identity.service import IdentityService
 from simhub.rpc.blocking import Blocking
 from simhub.rpc.errors import code_of, to_grpc_status
+from simhub.rpc.registry import Registry
 
 log = logging.getLogger("simhub.rpc")
 
@@ -63,11 +64,12 @@ class Authenticator:
 
 class AuthenticatedServer:
     """Stands in for the server when servicers register (``add_*Servicer_to_server``): every
-    method handler they hand over is wrapped (``_wrap``) once, here, and goes on to the real
-    server. The same as a ``grpc.aio.ServerInterceptor``, without the interceptor pipeline
-    grpc.aio runs on every call (a quarter of a bare echo's throughput on a busy machine)."""
+    method handler they hand over is wrapped (``_wrap``) once, here, and goes on to *server*
+    (the real one, seen through ``registry.GenericOnly``). The same as a
+    ``grpc.aio.ServerInterceptor``, without the interceptor pipeline grpc.aio runs on every call
+    (a quarter of a bare echo's throughput on a busy machine)."""
 
-    def __init__(self, server: grpc.aio.Server, authenticate: Authenticate) -> None:
+    def __init__(self, server: Registry, authenticate: Authenticate) -> None:
         self._server = server
         self._authenticate = authenticate
 

@@ -12,7 +12,7 @@ import signal
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
 from simhub._proto.simhub.v1 import (
     booking_pb2,
@@ -32,6 +32,7 @@ from simhub.rpc.blocking import Blocking
 from simhub.rpc.booking import BookingServicer
 from simhub.rpc.evaluation import EvaluationServicer
 from simhub.rpc.facility import FacilityServicer
+from simhub.rpc.registry import GenericOnly
 from simhub.rpc.scenario import ScenarioServicer
 from simhub.rpc.session import SessionServicer
 
@@ -61,8 +62,10 @@ class RpcServer:
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ],
         )
+        # every service registers generic handlers only: one queue of calls (simhub.rpc.registry)
+        generic = GenericOnly(self.server)
         # our services only, each handler wrapped with auth; health and reflection stay open
-        ours = AuthenticatedServer(self.server, Authenticator(app.identity, self._blocking))
+        ours = AuthenticatedServer(generic, Authenticator(app.identity, self._blocking))
         facility_pb2_grpc.add_FacilityServiceServicer_to_server(
             FacilityServicer(app.facility_service, self._blocking, utc_now), ours
         )
@@ -94,9 +97,13 @@ class RpcServer:
             self._dispatcher = Dispatcher(app.evaluation)
         self._sweeper: asyncio.Task[None] | None = None
         self.health = health.aio.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        reflection.enable_server_reflection(
-            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, generic)
+        # what reflection.enable_server_reflection does for an aio server, through `generic`
+        reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
+            reflection.aio.ReflectionServicer(
+                (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME)
+            ),
+            generic,
         )
         self.address = f"{host}:{port}"
         self.port = 0
