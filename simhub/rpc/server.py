@@ -7,6 +7,7 @@ calls finish within the grace period and returns (the process exits 0).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 
@@ -139,6 +140,17 @@ class RpcServer:
         self._blocking.close()
 
 
+def _freeze_start_up() -> None:
+    """Move what start-up made (the modules serving imports, the app, the servers) out of the
+    cyclic collector's generations for good: it lives as long as the process. A full
+    collection then walks only what serving has made since. Without this, one under the
+    booking benchmark's load walked ~230,000 objects and held the event loop 100-115 ms,
+    every call in flight with it (``simhub.cli_main.started`` freezes only what was there
+    before the command started)."""
+    gc.collect()  # garbage made while starting is not kept for good
+    gc.freeze()
+
+
 async def serve(app: App) -> None:
     """Serve until SIGINT/SIGTERM, then shut down gracefully."""
     settings = app.settings
@@ -159,6 +171,7 @@ async def serve(app: App) -> None:
             raise OSError(f"cannot start the web UI on {settings.web_host}:{settings.web_port}")
         web_port = web.servers[0].sockets[0].getsockname()[1]
         log.info("web UI listening", extra={"url": f"http://{settings.web_host}:{web_port}/"})
+    _freeze_start_up()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
