@@ -89,13 +89,13 @@ def test_calls_of_different_methods_are_taken_first_come_first_served(
         stub = booking_pb2_grpc.BookingServiceStub(channel)
         stub.GetSchedule(pb.GetScheduleRequest(date="warm-up"), timeout=30)  # connected
         recorder.started.clear()
-        server.hold_loop(1.5)
+        server.hold_loop(3.0)
         time.sleep(0.1)  # the loop is now asleep in the held callback
         early = [
             stub.GetSchedule.future(pb.GetScheduleRequest(date=f"2031-01-0{n}"), timeout=30)
             for n in range(1, 9)
         ]
-        time.sleep(0.5)  # all eight have reached the server before the late call is sent
+        time.sleep(1.0)  # all eight have reached the server before the late call is sent
         late = stub.FindSlots.future(pb.FindSlotsRequest(), timeout=30)
         for call in (*early, late):
             call.result()
