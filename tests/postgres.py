@@ -11,12 +11,13 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.net import free_port
 
 
 def find_bin_dir() -> Path | None:
@@ -30,12 +31,6 @@ def find_bin_dir() -> Path | None:
         if (Path(candidate) / "initdb").exists():
             return Path(candidate)
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -130,7 +125,7 @@ def start_postgres() -> PostgresServer | None:
     for attempt in range(attempts):
         root = Path(tempfile.mkdtemp(prefix="simhub-pg-"))
         os.chmod(root, 0o755)
-        server = PostgresServer(bin_dir=bin_dir, root=root, port=_free_port(), run_as=run_as)
+        server = PostgresServer(bin_dir=bin_dir, root=root, port=free_port(), run_as=run_as)
         try:
             server.start()
         except subprocess.CalledProcessError:

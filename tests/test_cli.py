@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 import grpc
 
 from simhub._proto.simhub.v1 import facility_pb2, facility_pb2_grpc
+from tests.net import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = re.compile(r"(engineer|operator) \([^)]*\): (shb_\S+)")
@@ -229,10 +229,7 @@ def test_serve_freezes_what_start_up_made(tmp_path: Path) -> None:
         "import simhub.cli_main\n"
         "simhub.cli_main.main()\n"
     )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**_env(tmp_path), "SIMHUB_GRPC_PORT": str(port), "SIMHUB_WEB_PORT": "0"}
+    env = {**_env(tmp_path), "SIMHUB_GRPC_PORT": str(free_port()), "SIMHUB_WEB_PORT": "0"}
     done = subprocess.run([sys.executable, "-c", program], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=180)
     tracked, frozen = json.loads(done.stdout.splitlines()[-1])

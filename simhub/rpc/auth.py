@@ -83,10 +83,9 @@ class Authenticator:
 
 class AuthenticatedServer:
     """Stands in for the server when servicers register (``add_*Servicer_to_server``): every
-    method handler they hand over is wrapped (``_wrap``) once, here, and goes on to *server*
-    (the real one, seen through ``registry.GenericOnly``). The same as a
-    ``grpc.aio.ServerInterceptor``, without the interceptor pipeline grpc.aio runs on every call
-    (a quarter of a bare echo's throughput on a busy machine)."""
+    method handler they hand over is wrapped (``_wrap``) once, here, and goes on to *server*.
+    The same as a ``grpc.aio.ServerInterceptor``, without the interceptor pipeline grpc.aio
+    runs on every call (a quarter of a bare echo's throughput on a busy machine)."""
 
     def __init__(self, server: Registry, authenticate: Authenticate) -> None:
         self._server = server

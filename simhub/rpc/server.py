@@ -66,7 +66,9 @@ class RpcServer:
         # every service registers generic handlers only: one queue of calls (simhub.rpc.registry)
         generic = GenericOnly(self.server)
         # our services only, each handler wrapped with auth; health and reflection stay open
-        ours = AuthenticatedServer(generic, Authenticator(app.identity, self._blocking))
+        ours = GenericOnly(
+            AuthenticatedServer(self.server, Authenticator(app.identity, self._blocking))
+        )
         facility_pb2_grpc.add_FacilityServiceServicer_to_server(
             FacilityServicer(app.facility_service, self._blocking, utc_now), ours
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,15 +25,10 @@ from tests.booking.conftest import TEST_RULES, principal
 from tests.booking.oracle import schedule_problems
 from tests.booking.rpc_helpers import request, stub
 from tests.conftest import REPO, bearer, issue, make_settings
+from tests.net import free_port
 
 WRITERS = 8
 KILL_AFTER_ACKS = 40
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _serve(database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -79,7 +73,7 @@ def test_acknowledged_bookings_survive_sigkill(database_url: str, tmp_path: Path
     base = (datetime.now(UTC) + timedelta(days=3)).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    port = _free_port()
+    port = free_port()
     process = _serve(database_url, port, tmp_path / "server.log")
     acknowledged: dict[str, tuple[datetime, datetime]] = {}
     lock = threading.Lock()

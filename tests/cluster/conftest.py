@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -14,12 +13,7 @@ from pathlib import Path
 import pytest
 
 from simhub.cluster.worker import TEST_DELAY_ENV, TEST_TRACE_ENV
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.net import free_port
 
 
 class RayCluster:
@@ -38,7 +32,7 @@ def ray_cluster() -> Iterator[RayCluster]:
     temp = Path(tempfile.mkdtemp(prefix="simhub-ray-"))
     trace = temp / "trace"
     trace.mkdir()
-    port = _free_port()
+    port = free_port()
     os.environ["RAY_AUTH_MODE"] = "disabled"  # a private throw-away cluster on loopback
     env = {
         **os.environ,
